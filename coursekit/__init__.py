@@ -1,1 +1,1 @@
-"""Code shared by every homework: data sets, seeding and image grids (shipped by the release step)."""
+"""Code shared by every homework: data sets, seeding, image grids (shipped by the release step)."""

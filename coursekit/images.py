@@ -1,4 +1,5 @@
 """Image grids saved as PNG files, the picture deliverables of every homework."""
+
 from pathlib import Path
 
 import matplotlib

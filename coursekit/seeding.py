@@ -1,4 +1,5 @@
 """One call that seeds every random number generator a homework uses."""
+
 import random
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Import a homework's reference solution (solutions/<hw>/) into the trusted process."""
+
 import importlib
 import sys
 from pathlib import Path

@@ -6,6 +6,7 @@ Each run appends one JSON line to calibration/runs.jsonl (kind, seed, seconds, n
 bands that the full tier checks are derived from that file by grader/hw_gmvae_iwae_ssvae/bands.py.
 Seed 0's weights also become the quick tier's reference weights (--save-weights).
 """
+
 import argparse
 import json
 import sys
@@ -31,12 +32,20 @@ def run_one(kind: str, seed: int, data, save_weights: bool, iters: int | None) -
     finally:
         sys.path.remove(str(reference.SOLUTIONS / protocol.HW))
     numbers = protocol.evaluate(kind, state, data)
-    record = {"kind": kind, "seed": seed, "iters": iters or protocol.MODELS[kind][3],
-              "threads": torch.get_num_threads(), "train_seconds": round(seconds, 1), **numbers}
+    record = {
+        "kind": kind,
+        "seed": seed,
+        "iters": iters or protocol.MODELS[kind][3],
+        "threads": torch.get_num_threads(),
+        "train_seconds": round(seconds, 1),
+        **numbers,
+    }
     if save_weights:
         WEIGHTS.mkdir(exist_ok=True)
-        torch.save({k: v.half() if v.is_floating_point() else v for k, v in state.items()},
-                   WEIGHTS / f"{kind}.pt")
+        torch.save(
+            {k: v.half() if v.is_floating_point() else v for k, v in state.items()},
+            WEIGHTS / f"{kind}.pt",
+        )
     return record
 
 

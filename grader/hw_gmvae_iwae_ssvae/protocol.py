@@ -4,6 +4,7 @@ Training runs wherever `codebase` is importable (in the worker: the student's fi
 the provided ones). Evaluation always runs in the trusted process, with the reference bounds,
 on the trained weights: a submission is judged by the model its code trained.
 """
+
 import math
 from types import SimpleNamespace
 
@@ -17,10 +18,20 @@ HW = "hw_gmvae_iwae_ssvae"
 MODELS = {
     "vae": ("codebase.models.vae", "VAE", {"z_dim": 10}, 20000, "none"),
     "gmvae": ("codebase.models.gmvae", "GMVAE", {"z_dim": 10, "k": 500}, 20000, "none"),
-    "ssvae_gw0": ("codebase.models.ssvae", "SSVAE", {"gen_weight": 0, "class_weight": 100},
-                  30000, "semisup"),
-    "ssvae_gw1": ("codebase.models.ssvae", "SSVAE", {"gen_weight": 1, "class_weight": 100},
-                  30000, "semisup"),
+    "ssvae_gw0": (
+        "codebase.models.ssvae",
+        "SSVAE",
+        {"gen_weight": 0, "class_weight": 100},
+        30000,
+        "semisup",
+    ),
+    "ssvae_gw1": (
+        "codebase.models.ssvae",
+        "SSVAE",
+        {"gen_weight": 1, "class_weight": 100},
+        30000,
+        "semisup",
+    ),
 }
 
 
@@ -64,7 +75,9 @@ def evaluate(kind: str, state: dict, data, seed: int = 0, repeats: int = 100) ->
     out = dict(zip(("nelbo", "kl", "rec"), runs.mean(0).tolist()))
     for iw in (1, 10, 100, 1000):
         reps = max(repeats // iw, 1)
-        out[f"iwae_{iw}"] = sum(model.negative_iwae_bound(x, iw)[0].item() for _ in range(reps)) / reps
+        out[f"iwae_{iw}"] = (
+            sum(model.negative_iwae_bound(x, iw)[0].item() for _ in range(reps)) / reps
+        )
     return out
 
 

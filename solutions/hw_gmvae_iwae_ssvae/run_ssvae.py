@@ -1,4 +1,5 @@
 """Train the SSVAE and report its test accuracy (problem 4): python run_ssvae.py --gw 1"""
+
 from codebase import utils as ut
 from codebase.models.ssvae import SSVAE
 from codebase.train import base_parser, start, train

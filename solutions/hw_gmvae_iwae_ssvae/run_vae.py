@@ -1,4 +1,5 @@
 """Train and evaluate the VAE (problems 1 and 3): python run_vae.py --train 2"""
+
 from codebase import utils as ut
 from codebase.models.vae import VAE
 from codebase.train import base_parser, start, train
@@ -8,8 +9,12 @@ from coursekit.images import save_grid
 def main():
     p = base_parser(__doc__, iter_max=20000)
     p.add_argument("--z", type=int, default=10, help="number of latent dimensions")
-    p.add_argument("--train", type=int, default=1,
-                   help="1: train + ELBO; 2: train + ELBO + IWAE; 0: load + ELBO + IWAE")
+    p.add_argument(
+        "--train",
+        type=int,
+        default=1,
+        help="1: train + ELBO; 2: train + ELBO + IWAE; 0: load + ELBO + IWAE",
+    )
     args = p.parse_args()
     name, data = start(args, {"model": "vae", "z": args.z})
     vae = VAE(z_dim=args.z, name=name)
@@ -18,8 +23,9 @@ def main():
         train(vae, data, iter_max=args.iter_max, iter_save=args.iter_save)
     else:
         ut.load_model_by_name(vae, global_step=args.iter_max)
-    ut.evaluate_lower_bound(vae, data.test_subset_x, run_iwae=args.train != 1,
-                            repeats=2 if args.dry_run else 100)
+    ut.evaluate_lower_bound(
+        vae, data.test_subset_x, run_iwae=args.train != 1, repeats=2 if args.dry_run else 100
+    )
     path = save_grid(vae.sample_sigmoid(200).reshape(200, 1, 28, 28), f"samples/{name}.png", 10, 20)
     print(f"Saved 200 samples to {path}")
 

@@ -1,4 +1,5 @@
 """The training loop shared by run_vae.py, run_gmvae.py and run_ssvae.py (provided)."""
+
 import argparse
 import math
 
@@ -18,8 +19,16 @@ def batches(n: int, batch_size: int):
         yield from torch.randperm(n).split(batch_size)
 
 
-def train(model, data, iter_max: int, iter_save: float = math.inf, y_status: str = "none",
-          lr: float = 1e-3, batch_size: int = BATCH_SIZE, progress: bool = True) -> None:
+def train(
+    model,
+    data,
+    iter_max: int,
+    iter_save: float = math.inf,
+    y_status: str = "none",
+    lr: float = 1e-3,
+    batch_size: int = BATCH_SIZE,
+    progress: bool = True,
+) -> None:
     """Train `model` with Adam for `iter_max` steps on MNIST, re-binarizing every batch.
 
     `data` needs train_x (N, 784) gray levels in [0, 1], and for 'semisup' labelled_x (100, 784)
@@ -49,8 +58,9 @@ def train(model, data, iter_max: int, iter_save: float = math.inf, y_status: str
 
 def base_parser(description: str, iter_max: int) -> argparse.ArgumentParser:
     """The flags every run script shares (the original course's names)."""
-    p = argparse.ArgumentParser(description=description,
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     p.add_argument("--iter_max", type=int, default=iter_max, help="number of training steps")
     p.add_argument("--iter_save", type=int, default=10000, help="save a checkpoint every N steps")
     p.add_argument("--run", type=int, default=0, help="run id, also the random seed")

@@ -3,6 +3,7 @@
 Conventions: Gaussians are given by mean and VARIANCE (not log-variance); log-densities are
 summed over the last dimension, so a (batch, dim) input gives one value per example.
 """
+
 import math
 import os
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """VAE whose prior is a uniform mixture of k trainable Gaussians (problems 2 and 3.4)."""
+
 import numpy as np
 import torch
 from torch import nn
@@ -17,7 +18,9 @@ class GMVAE(nn.Module):
         self.enc = net.Encoder(self.z_dim)
         self.dec = net.Decoder(self.z_dim)
         # Mixture of Gaussians prior: k means and k pre-softplus variances, (1, 2k, z_dim)
-        self.z_pre = torch.nn.Parameter(torch.randn(1, 2 * self.k, self.z_dim) / np.sqrt(self.k * self.z_dim))
+        self.z_pre = torch.nn.Parameter(
+            torch.randn(1, 2 * self.k, self.z_dim) / np.sqrt(self.k * self.z_dim)
+        )
         # Uniform weighting
         self.pi = torch.nn.Parameter(torch.ones(k) / k, requires_grad=False)
 

@@ -1,4 +1,5 @@
 """Semi-supervised VAE: a label y and a latent z generate x (problem 4)."""
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -70,8 +71,12 @@ class SSVAE(nn.Module):
         ce = self.classification_cross_entropy(xl, yl)
         loss = self.gen_weight * nelbo + self.class_weight * ce
         summaries = {
-            "train/loss": loss, "class/ce": ce, "gen/elbo": -nelbo,
-            "gen/kl_z": kl_z, "gen/kl_y": kl_y, "gen/rec": rec,
+            "train/loss": loss,
+            "class/ce": ce,
+            "gen/elbo": -nelbo,
+            "gen/kl_z": kl_z,
+            "gen/kl_y": kl_y,
+            "gen/rec": rec,
         }
         return loss, summaries
 

@@ -1,4 +1,5 @@
 """VAE with a standard normal prior and a Bernoulli decoder (problems 1 and 3)."""
+
 import torch
 from torch import nn
 

@@ -1,4 +1,5 @@
 """MLP encoder, decoder and classifier for 28 x 28 binary images (provided, not graded)."""
+
 import torch
 from torch import nn
 

@@ -1,0 +1,100 @@
+"""Command line: `python -m grader HW [SUBMISSION]` grades; `release` builds student folders."""
+
+import argparse
+import inspect
+import sys
+from pathlib import Path
+
+from grader import homeworks, run
+from grader.serialize import table
+
+USAGE = """\
+python -m grader HW [SUBMISSION] [--tier quick|full] [--results FILE]
+python -m grader release HW [--check] [--out DIR]"""
+
+
+def _default(fn, name: str):
+    return inspect.signature(fn).parameters[name].default
+
+
+def grade_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m grader",
+        usage=USAGE,
+        description=(
+            "Grade a submission of a homework with its hidden tests. The student's code runs in a "
+            "separate, limited process; results are written even if it crashes or hangs."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument("homework", help=f"one of: {', '.join(homeworks.HOMEWORKS)}")
+    p.add_argument(
+        "submission",
+        nargs="?",
+        type=Path,
+        default=None,
+        help="a folder or .zip of student files (default: the homework folder)",
+    )
+    p.add_argument(
+        "--tier",
+        choices=("quick", "full"),
+        default=_default(run.main, "tier"),
+        help="quick: function and model checks, no data set; full: also trains",
+    )
+    p.add_argument("--results", type=Path, default=None, help="write Gradescope's results.json")
+    p.add_argument(
+        "--instructor-results",
+        type=Path,
+        default=None,
+        help="results.json with tracebacks, for course staff only",
+    )
+    p.add_argument(
+        "--data-root",
+        default=None,
+        help="data folder for the full tier "
+        "(default: $VAECOURSE_DATA, else ~/.cache/vaecourse/data)",
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=_default(run.main, "threads"),
+        help="torch threads of the worker process",
+    )
+    p.add_argument("--verbose", action="store_true", help="show pytest's own output")
+    return p
+
+
+def release_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m grader release",
+        description=(
+            "Generate a homework's student folder from solutions/HW (stubs in place of the "
+            "marked solution regions)."
+        ),
+    )
+    p.add_argument("homework", help=f"one of: {', '.join(homeworks.HOMEWORKS)}")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default: ./HW)")
+    p.add_argument("--check", action="store_true", help="only report drift; exit 1 if any")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["release"]:
+        from grader import release
+
+        args = release_parser().parse_args(argv[1:])
+        return release.main(args.homework, out=args.out, check=args.check)
+    args = grade_parser().parse_args(argv)
+    result = run.main(
+        args.homework,
+        args.submission,
+        tier=args.tier,
+        results=args.results,
+        instructor_results=args.instructor_results,
+        data_root=args.data_root,
+        threads=args.threads,
+        verbose=args.verbose,
+    )
+    print(table(result))
+    return 0

@@ -1,0 +1,48 @@
+"""What the grader knows about each homework: its student files and where its parts live."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Homework:
+    name: str
+    student_files: tuple[str, ...]  # paths inside the homework folder that a submission replaces
+    reference_copies: dict  # trusted module file -> path inside the staged tree
+
+    @property
+    def solution(self) -> Path:
+        return ROOT / "solutions" / self.name
+
+    @property
+    def release(self) -> Path:
+        """The committed student folder: stubs plus every provided file."""
+        return ROOT / self.name
+
+    @property
+    def tests(self) -> Path:
+        return ROOT / "grader" / self.name
+
+
+HOMEWORKS = {
+    "hw_gmvae_iwae_ssvae": Homework(
+        name="hw_gmvae_iwae_ssvae",
+        student_files=(
+            "codebase/utils.py",
+            "codebase/models/vae.py",
+            "codebase/models/gmvae.py",
+            "codebase/models/ssvae.py",
+        ),
+        reference_copies={"codebase/utils.py": "_reference/utils.py"},
+    ),
+}
+
+
+def get(name: str) -> Homework:
+    """The homework called `name`, or an error that lists the known ones."""
+    name = name.strip("/").split("/")[-1]
+    if name not in HOMEWORKS:
+        raise SystemExit(f"unknown homework {name!r}: choose one of {', '.join(HOMEWORKS)}")
+    return HOMEWORKS[name]

@@ -1,0 +1,122 @@
+"""Items 1.2 and 2.1: VAE.negative_elbo_bound and GMVAE.negative_elbo_bound on trained weights.
+
+The returned terms are random (one z per example), so each is called many times and its
+average compared with the reference expectation, within standard errors. The VAE's KL is
+analytic, hence exact.
+"""
+
+import functools
+
+import pytest
+import torch
+
+from grader.checks import assert_close, assert_random, assert_same_mean, fail, outputs
+from grader.hw_gmvae_iwae_ssvae import harness
+
+REPEATS, REF_REPEATS = 150, 600
+GRAD_REPEATS, REF_GRAD_REPEATS = 60, 240
+ENC_BIAS = harness.ENC_BIAS
+
+
+def per_kind(vae_points: int, gmvae_points: int):
+    """Parametrize over the two models, each with its own handout item and points."""
+    return pytest.mark.parametrize(
+        "kind",
+        [
+            pytest.param("vae", marks=[pytest.mark.item("1.2"), pytest.mark.points(vae_points)]),
+            pytest.param(
+                "gmvae", marks=[pytest.mark.item("2.1"), pytest.mark.points(gmvae_points)]
+            ),
+        ],
+    )
+
+
+@functools.cache
+def reference(kind: str):
+    """Reference nelbo, kl, rec over REF_REPEATS calls (images are the session's fixture)."""
+    model = harness.reference_model(kind, harness.load_weights(kind))
+    x = harness.synthetic_images()
+    with torch.no_grad():
+        return harness.reference_runs(lambda: model.negative_elbo_bound(x), REF_REPEATS)
+
+
+def student(sandbox, kind, weights, images, repeat=REPEATS, grad=None):
+    result = harness.model_call(
+        sandbox,
+        kind,
+        "negative_elbo_bound",
+        weights[kind],
+        images,
+        repeat=repeat,
+        grad=grad,
+        seed=11,
+    )
+    return result, outputs(result, 3, f"{kind.upper()}.negative_elbo_bound")
+
+
+@per_kind(1, 1)
+def test_elbo_returns(sandbox, weights, images, kind):
+    """negative_elbo_bound returns (nelbo, kl, rec), 0-dim batch means, with nelbo = kl + rec"""
+    _, (nelbo, kl, rec) = student(sandbox, kind, weights, images, repeat=3)
+    for name, t in (("nelbo", nelbo), ("kl", kl), ("rec", rec)):
+        if t.dim() != 1:
+            fail(f"{name} has shape {tuple(t.shape[1:])}: return a 0-dim tensor, the batch mean")
+    assert_close(nelbo, kl + rec, "nelbo compared with kl + rec", rtol=1e-5, atol=1e-4)
+
+
+@per_kind(2, 3)
+def test_elbo_kl(sandbox, weights, images, kind):
+    """The KL term: analytic for the VAE, a one-sample estimate against the mixture for the GMVAE"""
+    _, (_, kl, _) = student(sandbox, kind, weights, images)
+    ref_kl = reference(kind)[1]
+    if kind == "vae":
+        assert_close(
+            kl,
+            ref_kl[: len(kl)],
+            "kl (the analytic KL to N(0, I), batch mean)",
+            rtol=1e-4,
+            atol=1e-4,
+        )
+    else:
+        assert_random(kl, "the GMVAE's kl")
+        assert_same_mean(kl, ref_kl, "the GMVAE's kl, log q(z|x) - log p(z)")
+
+
+@per_kind(2, 2)
+def test_elbo_rec(sandbox, weights, images, kind):
+    """The reconstruction term -log p(x|z) with one fresh z ~ q(z|x) per example"""
+    _, (_, _, rec) = student(sandbox, kind, weights, images)
+    assert_random(rec, "rec")
+    assert_same_mean(rec, reference(kind)[2], "rec, the batch mean of -log p(x|z)")
+
+
+@functools.cache
+def reference_gradients(kind: str, params: tuple) -> dict:
+    model = harness.reference_model(kind, harness.load_weights(kind))
+    return harness.reference_grads(
+        model, "negative_elbo_bound", (harness.synthetic_images(),), list(params), REF_GRAD_REPEATS
+    )
+
+
+@per_kind(1, 2)
+def test_elbo_gradients(sandbox, weights, images, kind):
+    """Gradients of nelbo reach the encoder through z (and the GMVAE's prior through z_pre)"""
+    params = (ENC_BIAS,) if kind == "vae" else (ENC_BIAS, "z_pre")
+    result, _ = student(
+        sandbox,
+        kind,
+        weights,
+        images,
+        repeat=GRAD_REPEATS,
+        grad={"output": 0, "params": list(params)},
+    )
+    got, want = harness.student_grads(result, list(params)), reference_gradients(kind, params)
+    for p in params:
+        if not got[p].abs().sum() > 0:
+            fail(f"no gradient reaches {p}: keep z = m + sqrt(v) eps inside the graph")
+        assert_same_mean(
+            harness.project(got[p]),
+            harness.project(want[p]),
+            f"the gradient of nelbo w.r.t. {p}",
+            z=5.5,
+        )

@@ -1,0 +1,147 @@
+"""Items 3.2 and 3.4: VAE.negative_iwae_bound and GMVAE.negative_iwae_bound on trained weights.
+
+Samples may be laid out copy-major or batch-major, drawn in any order: only the expectations
+of the returned terms are compared with the reference, within standard errors.
+"""
+
+import functools
+
+import pytest
+import torch
+
+from grader.checks import assert_same_mean, check_finite, fail, outputs
+from grader.hw_gmvae_iwae_ssvae import harness
+
+# number of samples -> (images used, student calls); the reference makes REF_FACTOR x more calls
+PLAN = {1: (50, 100), 10: (50, 40), 100: (16, 16)}
+REF_FACTOR = 4
+GRAD_REPEATS = 40
+
+
+def per_kind(points: int):
+    return pytest.mark.parametrize(
+        "kind",
+        [
+            pytest.param("vae", marks=[pytest.mark.item("3.2"), pytest.mark.points(points)]),
+            pytest.param("gmvae", marks=[pytest.mark.item("3.4"), pytest.mark.points(points)]),
+        ],
+    )
+
+
+@functools.cache
+def reference(kind: str, iw: int) -> list[torch.Tensor]:
+    model = harness.reference_model(kind, harness.load_weights(kind))
+    n, repeat = PLAN[iw]
+    x = harness.synthetic_images()[:n]
+    with torch.no_grad():
+        return harness.reference_runs(lambda: model.negative_iwae_bound(x, iw), REF_FACTOR * repeat)
+
+
+def student(sandbox, kind, weights, images, iw, repeat=None, grad=None):
+    result = harness.model_call(
+        sandbox,
+        kind,
+        "negative_iwae_bound",
+        weights[kind],
+        images,
+        iw,
+        repeat=repeat,
+        grad=grad,
+        seed=iw + 17,
+    )
+    return result, outputs(result, 3, f"{kind.upper()}.negative_iwae_bound")
+
+
+@pytest.fixture(scope="session")
+def planned(sandbox, weights, images):
+    """The student's (niwae, kl, rec) for each planned iw, computed once per session."""
+    cache = {}
+
+    def get(kind: str, iw: int) -> list:
+        if (kind, iw) not in cache:
+            n, repeat = PLAN[iw]
+            cache[kind, iw] = student(sandbox, kind, weights, images[:n], iw, repeat=repeat)[1]
+        return cache[kind, iw]
+
+    return get
+
+
+@per_kind(1)
+def test_iwae_returns(sandbox, weights, images, kind):
+    """negative_iwae_bound returns (niwae, kl, rec), each a finite 0-dim tensor"""
+    for iw in (1, 7):
+        _, values = student(sandbox, kind, weights, images[:13], iw, repeat=2)
+        for name, t in zip(("niwae", "kl", "rec"), values):
+            if t.dim() != 1:
+                fail(f"{name} for iw={iw} has shape {tuple(t.shape[1:])}: return a 0-dim tensor")
+            check_finite(t, f"{name} for iw={iw}")
+
+
+@per_kind(2)
+def test_iwae_bound(planned, kind):
+    """niwae has the expectation of -log mean_i p(x, z_i) / q(z_i|x) for 1, 10 and 100 samples"""
+    for iw in PLAN:
+        niwae = planned(kind, iw)[0]
+        assert_same_mean(niwae, reference(kind, iw)[0], f"niwae with iw={iw}")
+
+
+@per_kind(1)
+def test_iwae_terms(planned, kind):
+    """kl and rec are the averages of log q(z|x) - log p(z) and -log p(x|z) over the samples"""
+    _, kl, rec = planned(kind, 10)
+    ref = reference(kind, 10)
+    assert_same_mean(kl, ref[1], "kl for iw=10 (a Monte-Carlo average, not the analytic KL)")
+    assert_same_mean(rec, ref[2], "rec for iw=10")
+
+
+@per_kind(1)
+def test_iwae_monotone(sandbox, weights, images, planned, kind):
+    """The bound tightens with more samples: niwae(1) >= niwae(10) >= niwae(100)"""
+    means, (n, repeat) = {}, PLAN[100]
+    for iw in PLAN:  # on the same images for every iw, so that the means are comparable
+        niwae = (
+            planned(kind, iw)
+            if iw == 100
+            else student(sandbox, kind, weights, images[:n], iw, repeat=repeat)[1]
+        )[0]
+        means[iw] = (niwae.double().mean().item(), niwae.double().std().item() / len(niwae) ** 0.5)
+    for small, large in ((1, 10), (10, 100)):
+        (a, sa), (b, sb) = means[small], means[large]
+        if a < b - 4 * (sa**2 + sb**2) ** 0.5:
+            fail(
+                f"niwae grows from {a:.3f} (iw={small}) to {b:.3f} (iw={large}); more samples "
+                "must give a tighter bound: average the weights with log_mean_exp over samples"
+            )
+
+
+@functools.cache
+def reference_gradients(kind: str) -> torch.Tensor:
+    model = harness.reference_model(kind, harness.load_weights(kind))
+    x = harness.synthetic_images()[: PLAN[10][0]]
+    grads = harness.reference_grads(
+        model, "negative_iwae_bound", (x, 10), [harness.ENC_BIAS], 4 * GRAD_REPEATS
+    )
+    return grads[harness.ENC_BIAS]
+
+
+@per_kind(1)
+def test_iwae_gradients(sandbox, weights, images, kind):
+    """Gradients of niwae reach the encoder through the samples z"""
+    result, _ = student(
+        sandbox,
+        kind,
+        weights,
+        images[: PLAN[10][0]],
+        10,
+        repeat=GRAD_REPEATS,
+        grad={"output": 0, "params": [harness.ENC_BIAS]},
+    )
+    got = harness.student_grads(result, [harness.ENC_BIAS])[harness.ENC_BIAS]
+    if not got.abs().sum() > 0:
+        fail("no gradient reaches the encoder: keep the samples z inside the graph")
+    assert_same_mean(
+        harness.project(got),
+        harness.project(reference_gradients(kind)),
+        "the gradient of niwae w.r.t. the encoder's last bias",
+        z=5.5,
+    )

@@ -1,0 +1,103 @@
+"""Item 4.2: SSVAE.negative_elbo_bound on trained weights.
+
+kl_y and kl_z are exact (the sum over the ten labels is exact, KL terms analytic); rec uses
+one z per (x, y) pair, so its average over many calls is compared with the reference.
+"""
+
+import functools
+
+import pytest
+import torch
+
+from grader.checks import assert_close, assert_random, assert_same_mean, fail, outputs
+from grader.hw_gmvae_iwae_ssvae import harness
+
+REPEATS, REF_REPEATS, GRAD_REPEATS = 100, 400, 40
+CLS_BIAS = "cls.net.4.bias"  # (10,): the gradient of the bound reaches q(y|x) here
+pytestmark = pytest.mark.item("4.2")
+
+
+@functools.cache
+def reference() -> list[torch.Tensor]:
+    model = harness.reference_model("ssvae", harness.load_weights("ssvae"))
+    x = harness.synthetic_images()
+    with torch.no_grad():
+        return harness.reference_runs(lambda: model.negative_elbo_bound(x), REF_REPEATS)
+
+
+def student(sandbox, weights, images, repeat=REPEATS, grad=None):
+    result = harness.model_call(
+        sandbox,
+        "ssvae",
+        "negative_elbo_bound",
+        weights["ssvae"],
+        images,
+        repeat=repeat,
+        grad=grad,
+        seed=23,
+    )
+    return result, outputs(result, 4, "SSVAE.negative_elbo_bound")
+
+
+@pytest.mark.points(2)
+def test_ssvae_returns(sandbox, weights, images):
+    """negative_elbo_bound returns (nelbo, kl_z, kl_y, rec), 0-dim, with nelbo = kl_z + kl_y + rec"""
+    _, values = student(sandbox, weights, images, repeat=3)
+    for name, t in zip(("nelbo", "kl_z", "kl_y", "rec"), values):
+        if t.dim() != 1:
+            fail(f"{name} has shape {tuple(t.shape[1:])}: return a 0-dim tensor, the batch mean")
+    nelbo, kl_z, kl_y, rec = values
+    assert_close(
+        nelbo, kl_z + kl_y + rec, "nelbo compared with kl_z + kl_y + rec", rtol=1e-5, atol=1e-4
+    )
+
+
+@pytest.mark.points(3)
+def test_ssvae_kl_y(sandbox, weights, images):
+    """kl_y is KL(q(y|x) || uniform over 10 labels), averaged over the batch"""
+    _, (_, kl_z, kl_y, _) = student(sandbox, weights, images, repeat=2)
+    want = reference()[2][:2]
+    if torch.allclose(kl_z.double(), want.double(), rtol=1e-4, atol=1e-4):
+        fail("the second value returned equals KL_y: the order is (nelbo, kl_z, kl_y, rec)")
+    assert_close(kl_y, want, "kl_y", rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.points(4)
+def test_ssvae_kl_z(sandbox, weights, images):
+    """kl_z is the q(y|x)-weighted sum over labels of KL(q(z|x,y) || N(0, I)), batch mean"""
+    _, (_, kl_z, _, _) = student(sandbox, weights, images, repeat=2)
+    assert_close(kl_z, reference()[1][:2], "kl_z", rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.points(4)
+def test_ssvae_rec(sandbox, weights, images):
+    """rec is the q(y|x)-weighted -log p(x|z,y), one z ~ q(z|x,y) per label"""
+    _, (_, _, _, rec) = student(sandbox, weights, images)
+    assert_random(rec, "rec")
+    assert_same_mean(rec, reference()[3], "rec")
+
+
+@functools.cache
+def reference_gradients() -> torch.Tensor:
+    model = harness.reference_model("ssvae", harness.load_weights("ssvae"))
+    grads = harness.reference_grads(
+        model, "negative_elbo_bound", (harness.synthetic_images(),), [CLS_BIAS], 4 * GRAD_REPEATS
+    )
+    return grads[CLS_BIAS]
+
+
+@pytest.mark.points(2)
+def test_ssvae_gradients(sandbox, weights, images):
+    """Gradients of nelbo reach the classifier q(y|x) through the label weights"""
+    result, _ = student(
+        sandbox, weights, images, repeat=GRAD_REPEATS, grad={"output": 0, "params": [CLS_BIAS]}
+    )
+    got = harness.student_grads(result, [CLS_BIAS])[CLS_BIAS]
+    if not got.abs().sum() > 0:
+        fail("no gradient reaches the classifier: weight the terms by q(y|x) inside the graph")
+    assert_same_mean(
+        harness.project(got),
+        harness.project(reference_gradients()),
+        "the gradient of nelbo w.r.t. the classifier's last bias",
+        z=5.5,
+    )

@@ -1,0 +1,131 @@
+"""pytest plugin: graded markers, tiers, and one TestResult per test (never a lost result)."""
+
+import traceback
+from dataclasses import dataclass
+
+import pytest
+
+from grader.results import TestResult
+
+TIERS = ("quick", "full")
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+MARKERS = {
+    "points(n)": "the test is worth n points, earned only when it passes",
+    "item(label)": "the handout item that the test grades, e.g. '1.1'",
+    "tier(name)": "'quick' (default: run in every tier) or 'full' (full tier only)",
+    "visibility(name)": f"Gradescope visibility, one of {', '.join(VISIBILITIES)}",
+}
+
+
+@pytest.fixture(scope="session")
+def grading(request: pytest.FixtureRequest) -> "Context":
+    """The grading run's Context (registered with this module as a plugin by grader.run)."""
+    return request.config.stash[CONTEXT]
+
+
+class StudentCodeError(Exception):
+    """The student's code raised, hung or crashed; `status` says which."""
+
+    def __init__(self, status: str, message: str, instructor: str = ""):
+        super().__init__(message)
+        self.status, self.instructor = status, instructor
+
+
+CONTEXT = pytest.StashKey["Context"]()
+
+
+@dataclass
+class Context:
+    """What the hidden tests need to know about this grading run."""
+
+    homework: str
+    tier: str
+    staged: object  # grader.submission.Staged
+    sandbox: object  # grader.sandbox.Sandbox
+    data_root: str | None = None
+
+
+def _parse_marker(item: pytest.Item, name: str, default, allowed=None):
+    """The single positional argument of marker `name`; anything else is an error."""
+    marker = item.get_closest_marker(name)
+    if marker is None:
+        return default
+    if marker.kwargs or len(marker.args) != 1:
+        raise pytest.UsageError(f"{item.nodeid}: @{name} takes exactly one positional argument")
+    value = marker.args[0]
+    if allowed is not None and value not in allowed:
+        raise pytest.UsageError(f"{item.nodeid}: @{name}({value!r}) must be one of {allowed}")
+    return value
+
+
+class GradingPlugin:
+    """Registered by grader.run; collects a TestResult for every graded test."""
+
+    def __init__(self, context: Context):
+        self.context = context
+        self.results: list[TestResult] = []
+        self._by_id: dict[str, TestResult] = {}
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        for spec, help_text in MARKERS.items():
+            config.addinivalue_line("markers", f"{spec}: {help_text}")
+        config.stash[CONTEXT] = self.context
+
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list) -> None:
+        keep = [
+            i
+            for i in items
+            if self.context.tier == "full" or _parse_marker(i, "tier", "quick", TIERS) == "quick"
+        ]
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep
+        for item in keep:
+            self._register(item)
+
+    def _register(self, item: pytest.Item) -> None:
+        doc = (getattr(item.function, "__doc__", None) or item.name).strip().splitlines()[0]
+        result = TestResult(
+            name=doc,
+            max_score=float(_parse_marker(item, "points", 0)),
+            score=0.0,
+            status="error",
+            output="the test did not run",
+            item=str(_parse_marker(item, "item", "")),
+            visibility=_parse_marker(item, "visibility", "visible", VISIBILITIES),
+        )
+        self._by_id[item.nodeid] = result
+        self.results.append(result)
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        report = yield
+        result = self._by_id.get(item.nodeid)
+        if result is None or (call.when != "call" and not report.failed):
+            return report
+        if report.passed:
+            result.status, result.score, result.output = "passed", result.max_score, ""
+        elif report.skipped:
+            result.status, result.output = (
+                "skipped",
+                str(call.excinfo.value) if call.excinfo else "",
+            )
+        else:
+            self._record_failure(result, call.excinfo)
+        return report
+
+    @staticmethod
+    def _record_failure(result: TestResult, excinfo) -> None:
+        exc = excinfo.value
+        result.score = 0.0
+        if isinstance(exc, StudentCodeError):
+            result.status, result.output, result.instructor_output = (
+                exc.status,
+                str(exc),
+                exc.instructor,
+            )
+        elif isinstance(exc, AssertionError):
+            result.status, result.output = "failed", str(exc).split("\nassert ")[0]
+        else:
+            result.status = "error"
+            result.output = "the grader itself failed on this test; course staff will look at it"
+            result.instructor_output = "".join(traceback.format_exception(exc))

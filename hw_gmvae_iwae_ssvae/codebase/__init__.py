@@ -1,0 +1,1 @@
+"""Starter code of the VAE / GMVAE / IWAE / SSVAE homework."""

@@ -1,0 +1,1 @@
+"""The homework's models: VAE, GMVAE and SSVAE."""
