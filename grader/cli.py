@@ -13,6 +13,15 @@ python -m grader HW [SUBMISSION] [--tier quick|full] [--results FILE]
 python -m grader release HW [--check] [--out DIR]"""
 
 
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Show defaults, except the ones that mean 'not given'."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False) or "default:" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def _default(fn, name: str):
     return inspect.signature(fn).parameters[name].default
 
@@ -25,7 +34,7 @@ def grade_parser() -> argparse.ArgumentParser:
             "Grade a submission of a homework with its hidden tests. The student's code runs in a "
             "separate, limited process; results are written even if it crashes or hangs."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_Formatter,
     )
     p.add_argument("homework", help=f"one of: {', '.join(homeworks.HOMEWORKS)}")
     p.add_argument(
@@ -60,6 +69,8 @@ def grade_parser() -> argparse.ArgumentParser:
         default=_default(run.main, "threads"),
         help="torch threads of the worker process",
     )
+    p.add_argument("--timeout", type=float, default=_default(run.main, "timeout"),
+                   help="seconds allowed for each call into the student's code")
     p.add_argument("--verbose", action="store_true", help="show pytest's own output")
     return p
 
@@ -94,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         instructor_results=args.instructor_results,
         data_root=args.data_root,
         threads=args.threads,
+        timeout=args.timeout,
         verbose=args.verbose,
     )
     print(table(result))

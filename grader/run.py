@@ -28,6 +28,7 @@ def main(
     instructor_results: Path | None = None,
     data_root: str | None = None,
     threads: int = 1,
+    timeout: float = 60.0,
     pytest_args: tuple = (),
     verbose: bool = False,
 ) -> GradingResult:
@@ -35,6 +36,7 @@ def main(
 
     Writes Gradescope's results.json to `results` (and, with tracebacks, to
     `instructor_results`) even when the submission crashes, hangs or cannot be read.
+    `timeout` bounds each call into the student's code (the full tier's training has its own).
     """
     hw = homeworks.get(homework)
     result = GradingResult(hw.name, tier)
@@ -42,7 +44,7 @@ def main(
     try:
         staged = stage(hw, Path(submission or hw.release), workdir)
         result.notes.extend(staged.notes)
-        sandbox = Sandbox(staged.tree, Limits(threads=threads))
+        sandbox = Sandbox(staged.tree, Limits(threads=threads, timeout=timeout))
         plugin = GradingPlugin(Context(hw.name, tier, staged, sandbox, data_root))
         run_pytest(hw.tests, plugin, pytest_args, verbose)
         result.tests = sorted(plugin.results, key=lambda t: t.item)

@@ -202,6 +202,7 @@ def op_train(req: dict) -> dict:
     """Build a model, train it with the provided loop, return its state dict."""
     notes = fallback_imports(req.get("fallbacks", {}))
     _, loop = resolve(req["loop"])
+    torch.set_num_threads(req.get("threads", torch.get_num_threads()))
     torch.manual_seed(req.get("seed", 0))
     model = build(req["init"])
     data = type("Data", (), dict(req["data"]))()
@@ -224,12 +225,18 @@ OPS = {"call": op_call, "train": op_train, "import": op_import, "ping": lambda r
 
 def describe(exc: BaseException) -> dict:
     """The exception as plain strings, with the traceback trimmed to the submission's frames."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "worker.py" not in f.filename]
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if "worker.py" not in f.filename and not f.filename.startswith("<")]
+    if isinstance(exc, SyntaxError):  # its own filename and line say where; frames do not
+        frames = []
     where = f"{os.path.basename(frames[-1].filename)}, line {frames[-1].lineno}" if frames else ""
     tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    message = str(exc)[:2000]
+    if isinstance(exc, NotImplementedError) and not message:
+        message = "not implemented yet (the starter stub is still there)"
     return {
         "type": type(exc).__name__,
-        "message": str(exc)[:2000],
+        "message": message,
         "where": where,
         "traceback": tb[-20000:],
     }

@@ -24,13 +24,13 @@ def main():
         train(gmvae, data, iter_max=args.iter_max, iter_save=args.iter_save)
     else:
         ut.load_model_by_name(gmvae, global_step=args.iter_max)
-    ut.evaluate_lower_bound(
-        gmvae, data.test_subset_x, run_iwae=args.train != 1, repeats=2 if args.dry_run else 100
-    )
     path = save_grid(
         gmvae.sample_sigmoid(200).reshape(200, 1, 28, 28), f"samples/{name}.png", 10, 20
     )
     print(f"Saved 200 samples to {path}")
+    ut.evaluate_lower_bound(
+        gmvae, data.test_subset_x, run_iwae=args.train != 1, repeats=2 if args.dry_run else 100
+    )
 
 
 if __name__ == "__main__":

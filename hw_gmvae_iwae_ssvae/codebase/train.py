@@ -72,8 +72,9 @@ def base_parser(description: str, iter_max: int) -> argparse.ArgumentParser:
 
 def start(args, name_fields: dict) -> tuple[str, object]:
     """Seed, load the data and return the run's model name and MNIST."""
-    if args.dry_run:
-        args.iter_max, args.iter_save = 1, 1
+    if args.dry_run:  # one step, under its own name so that it never blocks a real run
+        args.iter_max, args.iter_save, args.overwrite = 1, 1, 1
     seed_everything(args.run)
     name = "_".join(f"{k}={v}" for k, v in name_fields.items()) + f"_run={args.run:04d}"
+    name += "_dryrun" if args.dry_run else ""
     return name, ut.get_mnist_data(root=args.data_root)

@@ -23,11 +23,11 @@ def main():
         train(vae, data, iter_max=args.iter_max, iter_save=args.iter_save)
     else:
         ut.load_model_by_name(vae, global_step=args.iter_max)
+    path = save_grid(vae.sample_sigmoid(200).reshape(200, 1, 28, 28), f"samples/{name}.png", 10, 20)
+    print(f"Saved 200 samples to {path}")
     ut.evaluate_lower_bound(
         vae, data.test_subset_x, run_iwae=args.train != 1, repeats=2 if args.dry_run else 100
     )
-    path = save_grid(vae.sample_sigmoid(200).reshape(200, 1, 28, 28), f"samples/{name}.png", 10, 20)
-    print(f"Saved 200 samples to {path}")
 
 
 if __name__ == "__main__":

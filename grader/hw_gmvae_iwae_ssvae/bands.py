@@ -1,0 +1,70 @@
+"""Derive the full tier's acceptance bands from the calibration runs.
+
+    python -m grader.hw_gmvae_iwae_ssvae.bands        # reads calibration/runs.jsonl
+
+For each number a band is mean +- max(4 sd, floor) over the reference runs of the handout's
+schedule; the floors keep a band from being narrower than the run-to-run spread that five
+runs can estimate. The result is written to calibration/bands.json, which the full tier reads.
+"""
+
+import json
+import statistics
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent / "calibration"
+RUNS, BANDS = HERE / "runs.jsonl", HERE / "bands.json"
+FLOORS = {"nelbo": 1.5, "kl": 1.5, "rec": 1.5, "iwae_1000": 1.5, "iwae_gap": 1.0, "accuracy": 0.03}
+MIN_RUNS = 5
+
+
+def load_runs(path: Path = RUNS) -> list[dict]:
+    runs = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    for r in runs:
+        if "iwae_1" in r:
+            r["iwae_gap"] = r["iwae_1"] - r["iwae_1000"]
+    return runs
+
+
+def band(values: list[float], floor: float) -> dict:
+    mean = statistics.fmean(values)
+    sd = statistics.stdev(values) if len(values) > 1 else 0.0
+    half = max(4 * sd, floor)
+    return {
+        "mean": round(mean, 4),
+        "sd": round(sd, 4),
+        "low": round(mean - half, 4),
+        "high": round(mean + half, 4),
+        "runs": len(values),
+    }
+
+
+def derive(runs: list[dict]) -> dict:
+    """{kind: {number: band}} for every kind and number present in the runs."""
+    out: dict = {}
+    for kind in sorted({r["kind"] for r in runs}):
+        mine = [r for r in runs if r["kind"] == kind and r["iters"] == full_schedule(kind)]
+        for key, floor in FLOORS.items():
+            values = [r[key] for r in mine if key in r]
+            if values:
+                out.setdefault(kind, {})[key] = band(values, floor)
+    return out
+
+
+def full_schedule(kind: str) -> int:
+    return 30000 if kind.startswith("ssvae") else 20000
+
+
+def main() -> None:
+    bands = derive(load_runs())
+    BANDS.write_text(json.dumps(bands, indent=2) + "\n")
+    for kind, numbers in bands.items():
+        for key, b in numbers.items():
+            flag = "" if b["runs"] >= MIN_RUNS else f"  (only {b['runs']} runs)"
+            print(
+                f"{kind:10} {key:10} {b['mean']:9.4f} +- {b['sd']:.4f}  "
+                f"band [{b['low']:.4f}, {b['high']:.4f}]{flag}"
+            )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,134 @@
+"""The grader graded: full marks for the reference, zero for the stubs, clean verdicts otherwise."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader import run
+from grader.serialize import table
+
+REPO = Path(__file__).resolve().parent.parent
+HW = "hw_gmvae_iwae_ssvae"
+SOLUTION = REPO / "solutions" / HW
+STUDENT_FILES = (
+    "codebase/utils.py",
+    "codebase/models/vae.py",
+    "codebase/models/gmvae.py",
+    "codebase/models/ssvae.py",
+)
+
+
+def submission(tmp_path: Path, edits: dict | None = None) -> Path:
+    """A copy of the reference's student files, with {file: (old, new)} applied."""
+    out = tmp_path / "submission"
+    for f in STUDENT_FILES:
+        (out / f).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(SOLUTION / f, out / f)
+    for f, (old, new) in (edits or {}).items():
+        text = (out / f).read_text()
+        assert text.count(old) == 1, f"{old!r} must occur once in {f}"
+        (out / f).write_text(text.replace(old, new))
+    return out
+
+
+def by_item(result) -> dict:
+    scores: dict = {}
+    for t in result.tests:
+        got, top = scores.get(t.item, (0.0, 0.0))
+        scores[t.item] = (got + t.score, top + t.max_score)
+    return scores
+
+
+def test_reference_earns_full_marks_through_the_cli(tmp_path):
+    """Does `python -m grader HW SOLUTION` give the reference every point and write results.json?"""
+    results = tmp_path / "results.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "grader", HW, str(SOLUTION), "--results", str(results)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    payload = json.loads(results.read_text())
+    failed = [t["name"] for t in payload["tests"] if t["status"] != "passed"]
+    assert not failed, proc.stdout
+    assert payload["score"] == sum(t["max_score"] for t in payload["tests"]) == 55
+    assert "TOTAL" in proc.stdout and "55/55" in proc.stdout
+
+
+def test_stubs_earn_zero_with_a_clear_reason_per_test(tmp_path):
+    """Do the unmodified stubs score 0, each test saying that the function is not implemented?"""
+    result = run.main(HW, results=tmp_path / "results.json")
+    assert result.total == 0 and result.possible == 55
+    for t in result.tests:
+        assert t.status == "failed", table(result)
+        assert "not implemented yet" in t.output, t.output
+    assert json.loads((tmp_path / "results.json").read_text())["score"] == 0
+
+
+def test_syntax_error_costs_only_that_file(tmp_path):
+    """Does a syntax error in vae.py fail the VAE's items and leave every other item intact?"""
+    sub = submission(
+        tmp_path, {"codebase/models/vae.py": ("class VAE(nn.Module):", "class VAE(nn.Module)")}
+    )
+    result = run.main(HW, sub)
+    scores = by_item(result)
+    for item, (got, top) in scores.items():
+        expected_zero = item in ("1.2", "3.2")
+        assert (got == 0) if expected_zero else (got == top), table(result)
+    vae_outputs = {t.output for t in result.tests if t.item in ("1.2", "3.2")}
+    assert all("SyntaxError" in o for o in vae_outputs), vae_outputs
+
+
+def test_missing_file_is_reported_and_its_stub_graded(tmp_path):
+    """Is a missing gmvae.py named in the notes, with only the GMVAE's items lost?"""
+    sub = submission(tmp_path)
+    (sub / "codebase/models/gmvae.py").unlink()
+    result = run.main(HW, sub)
+    assert any("gmvae.py" in n and "not in the submission" in n for n in result.notes)
+    scores = by_item(result)
+    assert scores["3.4"][0] == 0 and scores["1.1"] == (6, 6) and scores["4.2"] == (15, 15)
+
+
+def test_hanging_function_times_out_alone(tmp_path):
+    """Does an infinite loop in sample_gaussian time out its own tests while the rest pass?"""
+    hang = "    while True:\n        pass\n    return m + v.sqrt() * torch.randn_like(m)"
+    sub = submission(
+        tmp_path, {"codebase/utils.py": ("    return m + v.sqrt() * torch.randn_like(m)", hang)}
+    )
+    result = run.main(HW, sub, timeout=8)
+    for t in result.tests:
+        if t.item == "1.1":
+            assert t.status == "timeout" and "infinite loop" in t.output, table(result)
+        else:
+            assert t.status == "passed", table(result)
+
+
+def test_unreadable_submission_still_writes_results(tmp_path):
+    """Does a submission that is not a folder or zip give a note and a results.json?"""
+    bogus = tmp_path / "submission.txt"
+    bogus.write_text("not python")
+    results = tmp_path / "results.json"
+    result = run.main(HW, bogus, results=results)
+    assert result.tests == [] and "neither a folder nor a .zip" in result.notes[0]
+    assert json.loads(results.read_text())["score"] == 0
+
+
+@pytest.mark.slow
+def test_full_tier_trains_the_reference_vae(tmp_path, data_root):
+    """Does the reference VAE, trained on the handout's schedule, pass items 1.3 and 3.3?"""
+    result = run.main(
+        HW,
+        SOLUTION,
+        tier="full",
+        data_root=str(data_root),
+        pytest_args=("-k", "test_vae_"),
+        results=tmp_path / "results.json",
+    )
+    full = [t for t in result.tests if t.item in ("1.3", "3.3")]
+    assert len(full) == 4 and all(t.passed for t in full), table(result)
