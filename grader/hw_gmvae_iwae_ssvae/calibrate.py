@@ -21,6 +21,7 @@ from grader.hw_gmvae_iwae_ssvae import protocol
 HERE = Path(__file__).resolve().parent
 RUNS = HERE / "calibration" / "runs.jsonl"
 WEIGHTS = HERE / "weights"
+LABELLED = "seeded-10-per-digit"  # which 100 labelled images the SSVAE runs used
 
 
 def run_one(kind: str, seed: int, data, save_weights: bool, iters: int | None) -> dict:
@@ -35,6 +36,7 @@ def run_one(kind: str, seed: int, data, save_weights: bool, iters: int | None) -
     record = {
         "kind": kind,
         "seed": seed,
+        "labelled": LABELLED,
         "iters": iters or protocol.MODELS[kind][3],
         "threads": torch.get_num_threads(),
         "train_seconds": round(seconds, 1),

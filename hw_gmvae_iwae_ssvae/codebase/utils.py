@@ -113,24 +113,30 @@ class MnistData:
     train_y: torch.Tensor  # (60000,) digits
     test_x: torch.Tensor  # (10000, 784) gray levels in [0, 1]
     test_y: torch.Tensor  # (10000,)
-    labelled_x: torch.Tensor  # (100, 784) gray levels: the first 10 training images per digit
+    labelled_x: torch.Tensor  # (100, 784) gray levels: 10 training images per digit (seeded draw)
     labelled_y: torch.Tensor  # (100,)
     test_subset_x: torch.Tensor  # (100, 784) binary: the first 10 test images per digit
     test_subset_y: torch.Tensor  # (100,)
 
 
-def first_per_class(labels: torch.Tensor, per_class: int = 10) -> torch.Tensor:
-    """Indices of the first `per_class` examples of each digit 0..9, digit-major."""
-    return torch.cat([(labels == d).nonzero().squeeze(1)[:per_class] for d in range(10)])
+def per_class(labels: torch.Tensor, n: int = 10, seed: int | None = None) -> torch.Tensor:
+    """Indices of n examples of each digit 0..9, digit-major: the first n, or a seeded draw."""
+    gen = None if seed is None else torch.Generator().manual_seed(seed)
+    picks = []
+    for d in range(10):
+        idx = (labels == d).nonzero().squeeze(1)
+        picks.append(idx[:n] if gen is None else idx[torch.randperm(len(idx), generator=gen)[:n]])
+    return torch.cat(picks)
 
 
 def get_mnist_data(device="cpu", root: str | None = None, subset_seed: int = 0) -> MnistData:
-    """Load MNIST; the test subset is binarized once with a generator seeded by `subset_seed`."""
+    """Load MNIST; `subset_seed` draws the 100 labelled training images (10 per digit) and
+    binarizes the test subset (the first 10 test images per digit) once."""
     tr_x, tr_y = load_mnist("train", root)
     te_x, te_y = load_mnist("test", root)
     tr_x = tr_x.reshape(-1, 784).float() / 255
     te_x = te_x.reshape(-1, 784).float() / 255
-    lab, sub = first_per_class(tr_y), first_per_class(te_y)
+    lab, sub = per_class(tr_y, seed=subset_seed), per_class(te_y)
     gen = torch.Generator().manual_seed(subset_seed)
     sub_x = torch.bernoulli(te_x[sub], generator=gen)
     tensors = (tr_x, tr_y, te_x, te_y, tr_x[lab], tr_y[lab], sub_x, te_y[sub])
