@@ -100,15 +100,13 @@ class GradingPlugin:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         report = yield
         result = self._by_id.get(item.nodeid)
-        if result is None or (call.when != "call" and not report.failed):
+        if result is None or (call.when != "call" and report.passed):
             return report
         if report.passed:
             result.status, result.score, result.output = "passed", result.max_score, ""
-        elif report.skipped:
-            result.status, result.output = (
-                "skipped",
-                str(call.excinfo.value) if call.excinfo else "",
-            )
+        elif report.skipped:  # not graded, so not counted either
+            result.status, result.max_score = "skipped", 0.0
+            result.output = str(getattr(call.excinfo.value, "msg", "")) if call.excinfo else ""
         else:
             self._record_failure(result, call.excinfo)
         return report

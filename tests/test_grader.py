@@ -1,46 +1,19 @@
 """The grader graded: full marks for the reference, zero for the stubs, clean verdicts otherwise."""
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from submissions import HW, REPO, SOLUTION, build, scores_by_item
 
 from grader import run
 from grader.serialize import table
 
-REPO = Path(__file__).resolve().parent.parent
-HW = "hw_gmvae_iwae_ssvae"
-SOLUTION = REPO / "solutions" / HW
-STUDENT_FILES = (
-    "codebase/utils.py",
-    "codebase/models/vae.py",
-    "codebase/models/gmvae.py",
-    "codebase/models/ssvae.py",
-)
-
 
 def submission(tmp_path: Path, edits: dict | None = None) -> Path:
-    """A copy of the reference's student files, with {file: (old, new)} applied."""
-    out = tmp_path / "submission"
-    for f in STUDENT_FILES:
-        (out / f).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(SOLUTION / f, out / f)
-    for f, (old, new) in (edits or {}).items():
-        text = (out / f).read_text()
-        assert text.count(old) == 1, f"{old!r} must occur once in {f}"
-        (out / f).write_text(text.replace(old, new))
-    return out
-
-
-def by_item(result) -> dict:
-    scores: dict = {}
-    for t in result.tests:
-        got, top = scores.get(t.item, (0.0, 0.0))
-        scores[t.item] = (got + t.score, top + t.max_score)
-    return scores
+    return build(tmp_path / "submission", edits)
 
 
 def test_reference_earns_full_marks_through_the_cli(tmp_path):
@@ -77,7 +50,7 @@ def test_syntax_error_costs_only_that_file(tmp_path):
         tmp_path, {"codebase/models/vae.py": ("class VAE(nn.Module):", "class VAE(nn.Module)")}
     )
     result = run.main(HW, sub)
-    scores = by_item(result)
+    scores = scores_by_item(result)
     for item, (got, top) in scores.items():
         expected_zero = item in ("1.2", "3.2")
         assert (got == 0) if expected_zero else (got == top), table(result)
@@ -91,7 +64,7 @@ def test_missing_file_is_reported_and_its_stub_graded(tmp_path):
     (sub / "codebase/models/gmvae.py").unlink()
     result = run.main(HW, sub)
     assert any("gmvae.py" in n and "not in the submission" in n for n in result.notes)
-    scores = by_item(result)
+    scores = scores_by_item(result)
     assert scores["3.4"][0] == 0 and scores["1.1"] == (6, 6) and scores["4.2"] == (15, 15)
 
 

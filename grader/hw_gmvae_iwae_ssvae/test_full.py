@@ -19,11 +19,18 @@ TIMEOUT = {"vae": 1800, "gmvae": 2400, "ssvae_gw0": 1200, "ssvae_gw1": 3600}  # 
 TRAIN_THREADS = 2
 
 
+class Bands(dict):
+    """{kind: {number: band}}; a kind without calibration runs skips its tests (worth 0)."""
+
+    def __missing__(self, kind: str):
+        pytest.skip(f"the {kind} is not calibrated yet (no reference runs in runs.jsonl)")
+
+
 @pytest.fixture(scope="session")
 def band_table() -> dict:
     if not bands.BANDS.exists():
         pytest.fail("calibration/bands.json is missing: python -m grader.hw_gmvae_iwae_ssvae.bands")
-    return json.loads(bands.BANDS.read_text())
+    return Bands(json.loads(bands.BANDS.read_text()))
 
 
 @pytest.fixture(scope="session")
