@@ -10,6 +10,7 @@ import multiprocessing
 import os
 import tempfile
 import time
+import traceback
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -41,8 +42,11 @@ def grade(entry_id: str) -> dict:
         try:
             submission = build_submission(ENTRIES[entry_id], Path(tmp))
         except StaleEdit as exc:
-            return {"stale": f"the catalogue is stale: {entry_id}: {exc}"}
-        result = run.main(HW, submission, tier="quick")
+            return {"problem": f"the catalogue is stale: {entry_id}: {exc}"}
+        try:
+            result = run.main(HW, submission, tier="quick")
+        except Exception:  # the grader itself broke: report it on this entry, grade the others
+            return {"problem": f"grading {entry_id} raised:\n{traceback.format_exc()}"}
     scores = scores_by_item(result)
     failures = {t.name: t.output for t in result.tests if not t.passed}
     return {
@@ -80,8 +84,9 @@ def graded(request: pytest.FixtureRequest) -> dict:
 
 
 def scores_of(result: dict) -> dict:
-    if "stale" in result:
-        pytest.fail(result["stale"])
+    """{item: (score, max score)} of a graded entry; a stale entry or a grader error fails."""
+    if "problem" in result:
+        pytest.fail(result["problem"])
     return result["scores"]
 
 
