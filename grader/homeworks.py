@@ -13,6 +13,16 @@ class Homework:
     reference_copies: dict  # trusted module file -> path inside the staged tree
 
     @property
+    def modules(self) -> list[str]:
+        """The student's Python files as module names, in the order they import each other."""
+        return [_module(f) for f in self.student_files if f.endswith(".py")]
+
+    @property
+    def fallbacks(self) -> dict[str, str]:
+        """Student module -> the trusted module that may stand in for it."""
+        return {_module(src): _module(dest) for src, dest in self.reference_copies.items()}
+
+    @property
     def solution(self) -> Path:
         return ROOT / "solutions" / self.name
 
@@ -24,6 +34,10 @@ class Homework:
     @property
     def tests(self) -> Path:
         return ROOT / "grader" / self.name
+
+
+def _module(path: str) -> str:
+    return path.removesuffix(".py").replace("/", ".")
 
 
 HOMEWORKS = {

@@ -45,6 +45,7 @@ def main(
         staged = stage(hw, Path(submission or hw.release), workdir)
         result.notes.extend(staged.notes)
         sandbox = Sandbox(staged.tree, Limits(threads=threads, timeout=timeout))
+        result.notes.extend(sandbox.preflight(hw.modules, hw.fallbacks, timeout))
         plugin = GradingPlugin(Context(hw.name, tier, staged, sandbox, data_root))
         run_pytest(hw.tests, plugin, pytest_args, verbose)
         result.tests = sorted(plugin.results, key=lambda t: t.item)

@@ -1,7 +1,9 @@
 """The trusted side of the worker: start it with limits, send requests, survive its failures."""
 
 import io
+import json
 import os
+import pickle
 import resource
 import select
 import shutil
@@ -17,6 +19,22 @@ import torch
 from grader import worker as protocol
 
 WORKER_SOURCE = Path(protocol.__file__)
+ROOT = WORKER_SOURCE.parent.parent
+# What the student's code must not read: hidden tests, reference weights, solutions, fixtures.
+SECRETS = (ROOT / "grader", ROOT / "solutions", ROOT / "tests")
+NOBODY = 65534  # the unprivileged user the worker becomes when the grader runs as root
+MAX_REPLY_BYTES = 512 * 2**20  # a reply holds tensors of a few MB; refuse to buffer more
+MAX_LOG_BYTES = 8 * 2**20  # the worker's log is started afresh when a restart finds it larger
+SIGNALS = {  # why the kernel killed a worker, in the student's terms
+    "SIGXFSZ": "it wrote more than the {file_mb} MB allowed (printing or a file)",
+    "SIGKILL": "killed, most likely for using too much memory",
+    "SIGSEGV": "a crash in native code (segmentation fault)",
+    "SIGABRT": "a crash in native code (abort)",
+}
+
+
+class ReplyTooLarge(Exception):
+    """The worker announced a reply larger than MAX_REPLY_BYTES."""
 
 
 @dataclass
@@ -27,6 +45,9 @@ class Limits:
     file_mb: int = 64  # largest file the worker may write (its log included)
     threads: int = 1  # torch threads
     timeout: float = 60.0  # seconds per call unless the call says otherwise
+    processes: int = 256  # RLIMIT_NPROC of the unprivileged user (threads count too)
+    isolate: bool = True  # as root: namespaces, hidden folders, an unprivileged user
+    hide: tuple = SECRETS
 
 
 @dataclass
@@ -44,6 +65,11 @@ class Reply:
 
     def student_message(self) -> str:
         """A short explanation for the student, ending with what to look at."""
+        message = self._message()
+        context = self.error.get("context")
+        return f"{message} ({context})" if context else message
+
+    def _message(self) -> str:
         if self.status == "timeout":
             return (
                 f"timed out after {self.error.get('seconds', 0):.0f} s: look for an infinite "
@@ -52,7 +78,7 @@ class Reply:
         if self.status == "crashed":
             return (
                 f"the process running your code died ({self.error.get('reason', 'unknown')}): "
-                "a call to exit, a crash in native code, or too much memory"
+                "a call to exit, a crash in native code, too much memory or output"
             )
         where = f" ({self.error['where']})" if self.error.get("where") else ""
         return f"{self.error.get('type', 'Error')}: {self.error.get('message', '')}{where}"
@@ -65,15 +91,49 @@ class Sandbox:
         self.tree = Path(tree)
         self.limits = limits or Limits()
         self.proc: subprocess.Popen | None = None
+        self.broken: dict[str, Reply] = {}  # module -> how its import hung or crashed
+        self.substitutes: dict[str, str] = {}  # broken module -> trusted stand-in
         self.log_path = self.tree.parent / "worker.log"
+        self.home = self.tree.parent / "home"
+        self.home.mkdir(exist_ok=True)
         shutil.copy(WORKER_SOURCE, self.tree.parent / "worker.py")
+        if os.geteuid() == 0 and self.limits.isolate:
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        """As root: the unprivileged worker owns its tree and home, and nothing else here.
+
+        The folder above them, the worker's own source and the trusted modules stay root's:
+        a restarted worker runs that source as root, and the trusted modules are read before
+        the worker gives up root (worker.isolate).
+        """
+        os.chmod(self.tree.parent, 0o711)
+        for folder in (self.tree, self.home):
+            for path in [folder, *folder.rglob("*")]:
+                os.lchown(path, NOBODY, NOBODY)
+        for path in [self.tree / "_reference", *(self.tree / "_reference").rglob("*")]:
+            if path.exists():
+                os.lchown(path, 0, 0)
+                os.chmod(path, 0o700 if path.is_dir() else 0o600)
+
+    def config(self) -> str:
+        """The worker's isolation settings, passed on its command line."""
+        return json.dumps({
+            "isolate": self.limits.isolate,
+            "uid": NOBODY,
+            "nproc": self.limits.processes,
+            "hide": [str(p) for p in self.limits.hide],
+        })
 
     def start(self) -> None:
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
+        if self.log_path.exists() and self.log_path.stat().st_size > MAX_LOG_BYTES:
+            self.log_path.write_bytes(b"[log restarted: the previous worker wrote too much]\n")
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(self.tree.parent),
+            "HOME": str(self.home),
+            "TMPDIR": str(self.home),
             "OMP_NUM_THREADS": str(self.limits.threads),
             "PYTHONDONTWRITEBYTECODE": "1",
             "PYTHONHASHSEED": "0",
@@ -88,6 +148,7 @@ class Sandbox:
             str(req_r),
             str(rep_w),
             str(self.limits.threads),
+            self.config(),
         ]
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(
@@ -112,8 +173,43 @@ class Sandbox:
         resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
+    def preflight(self, modules: list[str], fallbacks: dict, timeout: float) -> list[str]:
+        """Import the student's modules one by one, in order, before any test runs.
+
+        A module whose import hangs or kills the worker is remembered: calls into it then fail
+        at once with that verdict instead of waiting out the timeout again, and calls that only
+        need it as a helper get its trusted fallback. Returns notes for the results.
+        """
+        notes = []
+        for module in modules:
+            reply = self.call({"op": "import", "modules": [module]}, timeout)
+            if reply.status in ("timeout", "crashed"):
+                self.broken[module] = reply
+                if module in fallbacks:
+                    self.substitutes[module] = fallbacks[module]
+                where = module.replace(".", "/") + ".py"
+                notes.append(f"importing {where} failed: {reply.student_message()}")
+        return notes
+
+    def _broken_target(self, request: dict) -> Reply | None:
+        init = request.get("init", {})
+        for target in (request.get("target"), request.get("loop"), init.get("target")):
+            module = str(target).partition(":")[0] if target else None
+            if module in self.broken:
+                earlier = self.broken[module]
+                where = module.replace(".", "/") + ".py"
+                context = f"while importing {where}, before the tests ran"
+                error = {**earlier.error, "context": context}
+                return Reply(earlier.status, error=error, log_tail=earlier.log_tail)
+        return None
+
     def call(self, request: dict, timeout: float | None = None) -> Reply:
         """Send one request; a timeout or a crash kills the worker and is reported as such."""
+        if request.get("op") in ("call", "train"):
+            earlier = self._broken_target(request)
+            if earlier is not None:
+                return earlier
+            request = {**request, "substitutes": self.substitutes}
         if self.proc is None or self.proc.poll() is not None:
             self.start()
         timeout = timeout or self.limits.timeout
@@ -122,10 +218,27 @@ class Sandbox:
             payload = self._receive(time.monotonic() + timeout)
         except (BrokenPipeError, EOFError):
             return self._crashed()
+        except ReplyTooLarge as exc:
+            self.kill()
+            return Reply("exception", error={
+                "type": "ResultTooLarge",
+                "message": f"the result is {exc.args[0] >> 20} MB: return only what was asked",
+            }, log_tail=self.log_tail())
         if payload is None:
             self.kill()
             return Reply("timeout", error={"seconds": timeout}, log_tail=self.log_tail())
-        reply = torch.load(io.BytesIO(payload), weights_only=True)
+        try:
+            reply = torch.load(io.BytesIO(payload), weights_only=True)
+            if not isinstance(reply, dict) or not isinstance(reply.get("ok"), bool):
+                raise TypeError(type(reply).__name__)
+        except (pickle.UnpicklingError, RuntimeError, TypeError, ValueError, EOFError) as exc:
+            self.kill()
+            return Reply("exception", error={
+                "type": "InvalidResult",
+                "message": "the result could not be read back: return plain torch tensors "
+                "(no subclasses or other objects)",
+                "traceback": f"{type(exc).__name__}: {exc}"[:4000],
+            }, log_tail=self.log_tail())
         if reply.get("restart"):  # a trusted module stood in for a broken one: start clean
             self.kill()
         if reply.get("ok"):
@@ -136,7 +249,10 @@ class Sandbox:
         head = self._read(8, deadline)
         if head is None:
             return None
-        return self._read(int.from_bytes(head, "little"), deadline)
+        size = int.from_bytes(head, "little")
+        if size > MAX_REPLY_BYTES:
+            raise ReplyTooLarge(size)
+        return self._read(size, deadline)
 
     def _read(self, n: int, deadline: float) -> bytes | None:
         chunks, got = [], 0
@@ -152,12 +268,16 @@ class Sandbox:
         return b"".join(chunks)
 
     def _crashed(self) -> Reply:
-        code = self.proc.wait(timeout=10) if self.proc else None
-        reason = (
-            f"killed by signal {signal.Signals(-code).name}"
-            if code is not None and code < 0
-            else f"exit code {code}"
-        )
+        try:
+            code = self.proc.wait(timeout=5) if self.proc else None
+        except subprocess.TimeoutExpired:  # alive, but it closed its end of the channel
+            self.kill()
+            return Reply("crashed", error={"reason": "it closed the channel to the grader"})
+        if code is not None and code < 0:
+            name = signal.Signals(-code).name
+            reason = SIGNALS.get(name, f"killed by signal {name}").format(**vars(self.limits))
+        else:
+            reason = f"exit code {code}"
         self.kill()
         return Reply("crashed", error={"reason": reason}, log_tail=self.log_tail())
 

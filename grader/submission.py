@@ -24,39 +24,66 @@ class Staged:
     notes: list = field(default_factory=list)
 
 
-def read_files(path: Path) -> dict[str, bytes]:
-    """Every regular file of the submission as {posix relative path: bytes}."""
+def read_files(path: Path, skipped: list | None = None) -> dict[str, bytes]:
+    """Every regular file of the submission as {posix relative path: bytes}.
+
+    What is left out (links, oversized files, paths that leave the submission) is appended to
+    `skipped` as "name: why".
+    """
     path = Path(path)
+    skipped = [] if skipped is None else skipped
     if not path.exists():
         raise SubmissionProblem(f"submission {path} does not exist: pass a folder or a .zip")
     if path.is_dir():
-        return {
-            p.relative_to(path).as_posix(): p.read_bytes()
-            for p in sorted(path.rglob("*"))
-            if p.is_file()
-            and not p.is_symlink()
-            and p.stat().st_size <= MAX_FILE_BYTES
-            and "__pycache__" not in p.parts
-        }
+        files = {}
+        for p in sorted(path.rglob("*")):
+            name = p.relative_to(path).as_posix()
+            if "__pycache__" in p.parts or (p.is_dir() and not p.is_symlink()):
+                continue
+            if p.is_symlink():
+                skipped.append(f"{name}: a symbolic link")
+            elif not p.is_file():
+                skipped.append(f"{name}: not a regular file")
+            elif p.stat().st_size > MAX_FILE_BYTES:
+                skipped.append(f"{name}: larger than {MAX_FILE_BYTES >> 20} MB")
+            else:
+                files[name] = p.read_bytes()
+        return files
     if zipfile.is_zipfile(path):
-        return read_zip(path)
-    raise SubmissionProblem(f"{path} is neither a folder nor a .zip archive")
+        try:
+            return read_zip(path, skipped)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+            raise SubmissionProblem(f"{path.name} is a damaged .zip ({exc}): zip it again") from exc
+    raise SubmissionProblem(f"{path.name} is neither a folder nor a .zip archive")
 
 
-def read_zip(path: Path) -> dict[str, bytes]:
+def read_zip(path: Path, skipped: list) -> dict[str, bytes]:
     """Members of a zip, refusing links, absolute or parent paths and oversized content."""
     files, total = {}, 0
     with zipfile.ZipFile(path) as zf:
         for info in zf.infolist():
-            name = PurePosixPath(info.filename)
-            if info.is_dir() or (info.external_attr >> 16) & 0o170000 == 0o120000:
-                continue  # folders and symbolic links carry no source
-            if name.is_absolute() or ".." in name.parts or info.file_size > MAX_FILE_BYTES:
+            name = PurePosixPath(info.filename.replace("\\", "/"))  # some Windows tools use \\
+            if info.is_dir():
                 continue
-            total += info.file_size
-            if total > MAX_ZIP_BYTES:
-                raise SubmissionProblem(f"{path} unpacks to over {MAX_ZIP_BYTES >> 20} MB")
-            files[name.as_posix()] = zf.read(info)
+            if (info.external_attr >> 16) & 0o170000 == 0o120000:
+                skipped.append(f"{info.filename}: a symbolic link")
+            elif name.is_absolute() or ".." in name.parts or ":" in name.parts[0]:
+                skipped.append(f"{info.filename}: a path outside the submission")
+            elif info.file_size > MAX_FILE_BYTES:
+                skipped.append(f"{info.filename}: larger than {MAX_FILE_BYTES >> 20} MB")
+            else:
+                total += info.file_size
+                if total > MAX_ZIP_BYTES:
+                    raise SubmissionProblem(
+                        f"{path.name} unpacks to over {MAX_ZIP_BYTES >> 20} MB: "
+                        "submit only your source files"
+                    )
+                with zf.open(info) as member:  # reads at most the declared size
+                    data = member.read(MAX_FILE_BYTES + 1)
+                if len(data) > MAX_FILE_BYTES:
+                    skipped.append(f"{info.filename}: larger than {MAX_FILE_BYTES >> 20} MB")
+                    continue
+                files[name.as_posix()] = data
     return files
 
 
@@ -78,7 +105,9 @@ def stage(hw: Homework, submission: Path, workdir: Path) -> Staged:
         shutil.copy(hw.solution / source, tree / dest)
         (tree / dest).parent.joinpath("__init__.py").touch()
     staged = Staged(tree)
-    files = read_files(submission)
+    skipped: list = []
+    files = read_files(submission, skipped)
+    staged.notes.extend(f"skipped {why}" for why in skipped)
     for wanted in hw.student_files:
         key = match(files, wanted)
         if key is None:

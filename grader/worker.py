@@ -1,20 +1,200 @@
 """The untrusted side: imports a submission and runs what the trusted grader asks for.
 
-Run as `python -I worker.py TREE FD_IN FD_OUT THREADS`. Requests and replies are
+Run as `python -I worker.py TREE FD_IN FD_OUT THREADS [CONFIG_JSON]`. Requests and replies are
 length-prefixed torch.save payloads on two inherited pipes, so nothing the student prints can
 be mistaken for a reply. Replies hold only plain tensors, numbers, strings, lists and dicts,
 which the trusted side loads with torch.load(weights_only=True). This file imports nothing of
 the grader: it is copied next to the submission and runs there.
+
+Before anything of the student's is imported, the worker shuts itself in (`isolate`): started
+as root, it moves into fresh mount, network, PID and IPC namespaces, hides the grader's folders
+and the host's temporary folders behind empty file systems, and becomes an unprivileged user;
+in every case it then installs an audit hook that refuses network access, new processes and
+writes outside its folder (see `guard`).
 """
 
+import ctypes
+import errno
 import importlib
+import importlib.abc
+import importlib.util
 import io
+import json
 import os
+import resource
+import signal
+import stat
 import struct
 import sys
 import traceback
 
-import torch
+# --------------------------------------------------------------------------- isolation
+# This part runs first, while the process is single-threaded and before torch is imported, so
+# that torch and everything after it load as the unprivileged user, through the mounts below.
+
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x8000000, 0x20000000, 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
+MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 0x40000
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")  # shared writable places, replaced by private ones
+
+ISOLATION: dict = {}  # what `isolate` achieved, reported to the trusted side by op "ping"
+REFERENCE: dict = {}  # module name -> source of the trusted modules, read before dropping root
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _check(ret: int, what: str) -> None:
+    if ret != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _mount(source, target, fstype, flags: int, data: str | None = None) -> None:
+    def enc(value):
+        return None if value is None else str(value).encode()
+
+    _check(
+        _libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
+        f"mount {target}",
+    )
+
+
+def _traversable(path: str, uid: int) -> bool:
+    st = os.stat(path)
+    return bool(st.st_mode & stat.S_IXOTH or (st.st_uid == uid and st.st_mode & stat.S_IXUSR))
+
+
+def _blocked_ancestor(path: str, uid: int) -> str | None:
+    """The outermost folder on the way to `path` that `uid` may not enter, if any."""
+    parts = path.strip("/").split("/")
+    for i in range(len(parts)):
+        folder = "/" + "/".join(parts[:i])
+        if folder != "/" and not _traversable(folder, uid):
+            return folder
+    return None
+
+
+def _cover(mountpoint: str, keep: list, mode: str = "0755", flags: int = 0) -> None:
+    """Put an empty tmpfs over `mountpoint`, then bind the `keep` paths below it back in place."""
+    keep = sorted({k for k in keep if k.startswith(mountpoint.rstrip("/") + "/")})
+    keep = [k for k in keep if not any(k.startswith(o + "/") for o in keep if o != k)]
+    fds = [os.open(k, os.O_PATH) for k in keep]
+    _mount("tmpfs", mountpoint, "tmpfs", MS_NOSUID | MS_NODEV | flags, f"mode={mode},size=64m")
+    for path, fd in zip(keep, fds):
+        if os.path.isdir(f"/proc/self/fd/{fd}"):
+            os.makedirs(path, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            open(path, "w").close()
+        _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC)
+        os.close(fd)
+
+
+def _interpreter_paths() -> list:
+    """The folders Python and its packages load from, which must stay visible."""
+    found = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable))}
+    found.update(p for p in sys.path if p and os.path.exists(p))
+    return sorted(os.path.realpath(p) for p in found)
+
+
+def _relay(child: int) -> None:
+    """The first process stays outside the new PID namespace: it ends as its child ends."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda s, f: os.kill(child, signal.SIGKILL))
+    _, status = os.waitpid(child, 0)
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+    os._exit(os.waitstatus_to_exitcode(status))
+
+
+def _read_reference(tree: str) -> None:
+    """Keep the trusted modules of tree/_reference in memory; their files stay root's."""
+    base = os.path.join(tree, "_reference")
+    for root, _, files in os.walk(base):
+        for name in files:
+            if name.endswith(".py"):
+                rel = os.path.relpath(os.path.join(root, name), tree)[:-3].split(os.sep)
+                if rel[-1] == "__init__":
+                    rel = rel[:-1]
+                with open(os.path.join(root, name), encoding="utf-8") as f:
+                    REFERENCE[".".join(rel)] = f.read()
+
+
+class _ReferenceFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports `_reference.*` from memory (see `_read_reference`)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name not in REFERENCE:
+            return None
+        is_package = f"{name}.__init__" in REFERENCE or any(
+            k.startswith(name + ".") for k in REFERENCE
+        )
+        return importlib.util.spec_from_loader(name, self, is_package=is_package)
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        code = compile(REFERENCE[module.__name__], f"<{module.__name__}>", "exec")
+        exec(code, module.__dict__)
+
+
+def _shut_in(tree: str, config: dict, uid: int) -> None:
+    """In fresh namespaces: private scratch folders, secrets hidden, Python kept reachable."""
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)
+    workdir = os.path.dirname(os.path.realpath(tree))
+    needed = _interpreter_paths()
+    for scratch in SCRATCH:
+        if os.path.isdir(scratch):
+            _cover(scratch, [workdir] + needed, mode="1777")
+    for secret in config.get("hide", []):
+        if os.path.isdir(secret):
+            _cover(secret, [], mode="0000", flags=MS_RDONLY)
+            ISOLATION["hidden"].append(secret)
+    for _ in range(8):  # folders on the way to Python that `uid` may not enter, outermost first
+        blocked = sorted({b for b in (_blocked_ancestor(p, uid) for p in needed) if b})
+        if not blocked:
+            break
+        _cover(blocked[0], needed)
+    ISOLATION["namespaces"] = "mount, network, pid, ipc"
+    child = os.fork()
+    if child:
+        _relay(child)  # never returns
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+
+def isolate(tree: str, config: dict) -> None:
+    """Shut the worker in as far as this machine allows; record what was done in ISOLATION."""
+    _read_reference(tree)
+    sys.meta_path.insert(0, _ReferenceFinder())
+    ISOLATION.update(user="unchanged", namespaces="none", hidden=[])
+    uid = int(config.get("uid", 65534))
+    if os.geteuid() != 0 or not config.get("isolate", True):
+        return
+    try:
+        _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC), "unshare")
+    except OSError as exc:
+        ISOLATION["namespaces"] = f"unavailable ({exc.strerror})"
+        if any(_blocked_ancestor(p, uid) for p in _interpreter_paths()):
+            return  # without a mount namespace Python's own files would be out of uid's reach
+    else:
+        _shut_in(tree, config, uid)
+    nproc = int(config.get("nproc", 256))
+    resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+    _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
+    _check(_libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl")
+    ISOLATION["user"] = f"uid {uid}"
+
+
+if __name__ == "__main__":
+    isolate(sys.argv[1], json.loads(sys.argv[5]) if len(sys.argv) > 5 else {})
+
+import torch  # noqa: E402 - only after isolate(), see above
 
 STATE = {"tainted": False}  # True once a trusted module replaced a student's one in sys.modules
 
@@ -95,21 +275,107 @@ def unpatch(undo: list) -> None:
         setattr(holder, name, original)
 
 
-def fallback_imports(fallbacks: dict) -> list:
-    """Import modules; one that fails is replaced by its trusted fallback. Returns notes."""
+def install(name: str, source: str) -> None:
+    """Make the trusted module `source` stand in for `name`, in sys.modules and its package."""
+    module, _ = resolve(source)
+    sys.modules[name] = module
+    parent, _, child = name.rpartition(".")
+    if parent in sys.modules:
+        setattr(sys.modules[parent], child, module)
+    STATE["tainted"] = True
+
+
+def fallback_imports(fallbacks: dict, substitutes: dict) -> list:
+    """Import modules; one that fails is replaced by its trusted fallback. Returns notes.
+
+    `substitutes` are replaced without trying: their import hung or killed an earlier worker.
+    """
     notes = []
+    for name, source in substitutes.items():
+        install(name, source)
+        notes.append(f"{name} could not be imported earlier; a trusted copy stood in")
     for name, source in fallbacks.items():
+        if name in substitutes:
+            continue
         try:
             importlib.import_module(name)
         except Exception as exc:  # the student's module is broken: grade the rest without it
-            module, _ = resolve(source)
-            sys.modules[name] = module
-            parent, _, child = name.rpartition(".")
-            if parent in sys.modules:
-                setattr(sys.modules[parent], child, module)
+            install(name, source)
             notes.append(f"{name} failed to import ({type(exc).__name__}); a trusted copy stood in")
-    STATE["tainted"] = STATE["tainted"] or bool(notes)
     return notes
+
+
+# --------------------------------------------------------------------------- guard
+
+PROCESS_EVENTS = frozenset({
+    "os.fork", "os.forkpty", "os.system", "os.exec", "os.posix_spawn", "os.spawn",
+    "subprocess.Popen", "pty.spawn",
+})
+NETWORK_EVENTS = frozenset({
+    "socket.connect", "socket.bind", "socket.sendto", "socket.sendmsg", "socket.getaddrinfo",
+    "socket.gethostbyname", "socket.gethostbyaddr", "socket.getnameinfo",
+})
+INTROSPECTION_EVENTS = frozenset({"gc.get_objects", "gc.get_referrers", "gc.get_referents"})
+PATH_EVENTS = {  # event -> positions of its path arguments, all of which are written to
+    "os.remove": (0,), "os.rmdir": (0,), "os.rename": (0, 1), "os.link": (0, 1),
+    "os.symlink": (1,), "os.truncate": (0,), "os.chmod": (0,), "os.chown": (0,),
+    "os.mkdir": (0,), "os.utime": (0,), "shutil.rmtree": (0,), "os.chflags": (0,),
+}
+WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+DEVICES = ("/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty")
+
+
+def guard(writable: list, hidden: list) -> None:
+    """Refuse, with a clear PermissionError, what a graded function has no business doing.
+
+    Network access, new processes, signals to other processes, and writes outside `writable`
+    (the submission's folder and its home), reads under `hidden` (the grader's folders). This
+    is the second line of defence: the namespaces and the user change of `isolate` are the
+    first, and the only one that native code (ctypes) cannot get around.
+    """
+    writable = tuple(os.path.realpath(w) + os.sep for w in writable)
+    hidden = tuple(os.path.realpath(h) + os.sep for h in hidden)
+    me = os.getpid()
+
+    def real(path):
+        if type(path) is bytes:
+            path = path.decode("utf-8", "surrogateescape")
+        elif type(path) is not str:
+            path = os.fspath(path) if type(path).__module__ == "pathlib" else None
+        if path is None:
+            raise PermissionError("while grading, file paths must be str, bytes or pathlib paths")
+        return os.path.realpath(path) + os.sep
+
+    def refuse_write(path) -> None:
+        if type(path) is int:
+            return
+        where = real(path)
+        if where.rstrip(os.sep) not in DEVICES and not where.startswith(writable):
+            raise PermissionError(f"writing {path} is not allowed while grading: use your folder")
+
+    def hook(event: str, args: tuple) -> None:
+        if event == "open":
+            path, mode, flags = args
+            if type(path) is int or path is None:
+                return
+            if (mode and any(c in mode for c in "wax+")) or (flags or 0) & WRITE_FLAGS:
+                refuse_write(path)
+            elif real(path).startswith(hidden):
+                raise PermissionError(f"{path}: the grader's files are not readable")
+        elif event in PATH_EVENTS:
+            for i in PATH_EVENTS[event]:
+                if i < len(args):
+                    refuse_write(args[i])
+        elif event in NETWORK_EVENTS:
+            raise PermissionError("network access is not allowed while grading")
+        elif event in PROCESS_EVENTS:
+            raise PermissionError("starting processes is not allowed while grading")
+        elif event in ("os.kill", "os.killpg") and args[0] not in (me, 0):
+            raise PermissionError("signalling other processes is not allowed while grading")
+        elif event in INTROSPECTION_EVENTS:
+            raise PermissionError(f"{event} is not available while grading")
+
+    sys.addaudithook(hook)
 
 
 # --------------------------------------------------------------------------- values
@@ -144,7 +410,7 @@ def build(init: dict):
 
 def op_call(req: dict) -> dict:
     """Call a function or a model method `repeat` times; gather outputs and gradients."""
-    notes = fallback_imports(req.get("fallbacks", {}))
+    notes = fallback_imports(req.get("fallbacks", {}), req.get("substitutes", {}))
     module, fn = resolve(req["target"])
     undo = patch_helpers(req.get("patches", {}), [module])
     try:
@@ -200,7 +466,7 @@ def gradients(out, args: list, obj, grad: dict) -> dict:
 
 def op_train(req: dict) -> dict:
     """Build a model, train it with the provided loop, return its state dict."""
-    notes = fallback_imports(req.get("fallbacks", {}))
+    notes = fallback_imports(req.get("fallbacks", {}), req.get("substitutes", {}))
     _, loop = resolve(req["loop"])
     torch.set_num_threads(req.get("threads", torch.get_num_threads()))
     torch.manual_seed(req.get("seed", 0))
@@ -220,7 +486,12 @@ def op_import(req: dict) -> dict:
     return {"errors": errors}
 
 
-OPS = {"call": op_call, "train": op_train, "import": op_import, "ping": lambda req: {}}
+OPS = {
+    "call": op_call,
+    "train": op_train,
+    "import": op_import,
+    "ping": lambda req: {"isolation": dict(ISOLATION)},
+}
 
 
 def describe(exc: BaseException) -> dict:
@@ -234,6 +505,9 @@ def describe(exc: BaseException) -> dict:
     message = str(exc)[:2000]
     if isinstance(exc, NotImplementedError) and not message:
         message = "not implemented yet (the starter stub is still there)"
+    if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
+        limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0] >> 20
+        message += f" (while grading, output and files are limited to {limit} MB)"
     return {
         "type": type(exc).__name__,
         "message": message,
@@ -257,9 +531,11 @@ def serve(fd_in: int, fd_out: int) -> None:
 
 def main() -> None:
     tree, fd_in, fd_out, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    config = json.loads(sys.argv[5]) if len(sys.argv) > 5 else {}
     sys.path.insert(0, tree)
     os.chdir(tree)
     torch.set_num_threads(threads)
+    guard([tree, os.environ.get("HOME", tree)], config.get("hide", []))
     serve(fd_in, fd_out)
 
 

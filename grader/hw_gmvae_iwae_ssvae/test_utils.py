@@ -43,6 +43,7 @@ def test_sample_gaussian_moments(sandbox):
     """Samples have mean m and variance v (v is a variance, not a standard deviation)"""
     m, v = gaussian_inputs()
     (z,) = outputs(utils_call(sandbox, "sample_gaussian", m, v, seed=3), 1, "sample_gaussian")
+    check_shape(z[0], m.shape, "sample_gaussian(m, v)")
     z = z[0].double()
     mean_se = VARIANCES.double().sqrt() / math.sqrt(ROWS)
     var_se = VARIANCES.double() * math.sqrt(2 / (ROWS - 1))
@@ -72,6 +73,7 @@ def test_sample_gaussian_reparameterized(sandbox):
             "z from m and v (torch.normal(m, std) is not differentiable)"
         )
     z, (dm, dv) = run["outputs"][0], run["grads"]["args"]
+    check_shape(z, m.shape, "sample_gaussian(m, v)")
     assert_close(dm, torch.ones_like(m), "dz/dm (summed over z)", rtol=1e-6, atol=1e-6)
     # z = m + sqrt(v) eps  =>  dz/dv = eps / (2 sqrt(v)) = (z - m) / (2 v)
     assert_close(
@@ -87,6 +89,7 @@ def test_sample_gaussian_fresh_noise(sandbox):
     (z,) = outputs(
         utils_call(sandbox, "sample_gaussian", m, v, repeat=2, seed=9), 1, "sample_gaussian"
     )
+    check_shape(z[0], m.shape, "sample_gaussian(m, v)")
     if torch.equal(z[0], z[1]):
         fail("two calls returned the same sample: draw new noise in every call")
     if (z[0] == z[0][:1]).all(0).any() or (z[0] == z[0][:, :1]).all(1).any():

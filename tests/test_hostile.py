@@ -1,0 +1,119 @@
+"""Hostile and broken submissions (tests/hostile.py) are contained, and each gets a verdict."""
+
+import ast
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from hostile import CANARY, CASES, REPO, SECRETS_TEXT, grade
+from submissions import scores_by_item
+
+from grader.serialize import table
+
+TRACKED = subprocess.run(["git", "ls-files", "-s", "grader", "solutions", "README.md"], cwd=REPO,
+                         capture_output=True, text=True).stdout
+
+
+def stray_processes(wait: float = 10.0) -> list[str]:
+    """Processes of the unprivileged worker user still alive after `wait` seconds.
+
+    None may outlive a grading; the kernel takes a moment to reap a killed PID namespace.
+    """
+    if os.geteuid() != 0:
+        return []
+    deadline = time.monotonic() + wait
+    while True:
+        out = subprocess.run(["ps", "-u", "65534", "-o", "pid=,stat=,cmd="], capture_output=True,
+                             text=True).stdout.split("\n")[:-1]
+        if not out or time.monotonic() > deadline:
+            return out
+        time.sleep(0.2)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_hostile_submission_is_contained(case, tmp_path):
+    """Does the attack end in its verdict, with the other items graded and nothing damaged?"""
+    results = tmp_path / "results.json"
+    result = grade(case, tmp_path, results)
+    shown = table(result) + "\nnotes: " + "; ".join(result.notes)
+
+    payload = json.loads(results.read_text())  # written, and by the grader
+    assert payload["score"] == result.total, shown
+    if not case.graded:
+        assert not result.tests and result.total == 0, shown
+    scores = scores_by_item(result)
+    assert all(t.status != "error" for t in result.tests), shown  # no error of the grader
+    for item in case.lose:
+        assert scores[item][0] < scores[item][1], shown
+        failed = [t.output for t in result.tests if t.item == item and t.status != "passed"]
+        assert any(case.verdict in output for output in failed), shown
+    keep = () if not case.graded else case.keep if case.lose else tuple(scores)
+    for item in (i for i in keep if i not in case.lose):
+        assert scores[item][0] == scores[item][1] > 0, shown
+    if case.note:
+        assert any(case.note in n for n in result.notes), shown
+
+    text = results.read_text()
+    assert not any(secret in text for secret in SECRETS_TEXT), "a secret reached the results"
+    assert not Path(CANARY).exists()
+    after = subprocess.run(["git", "ls-files", "-s", "grader", "solutions", "README.md"],
+                           cwd=REPO, capture_output=True, text=True).stdout
+    assert after == TRACKED
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", "grader", "solutions",
+                            "README.md"], cwd=REPO, capture_output=True, text=True).stdout
+    assert "D " not in dirty and not dirty.startswith(" D"), dirty
+    assert not (stray := stray_processes()), stray
+
+
+PROBE = '''
+import os, socket
+def attempt(action):
+    try:
+        action()
+        return "done"
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+results = {
+    "read": attempt(lambda: open(SECRET).read()),
+    "network": attempt(lambda: socket.create_connection(("127.0.0.1", 9), timeout=1)),
+    "process": attempt(lambda: os.system("true")),
+    "write": attempt(lambda: open(CANARY, "w").write("x")),
+    "signal": attempt(lambda: os.kill(GRADER, 0)),
+}
+raise RuntimeError(repr(results))
+'''
+
+
+@pytest.mark.parametrize("isolate", [True, False], ids=["namespaces", "hook-only"])
+def test_worker_refuses_with_or_without_namespaces(isolate, tmp_path):
+    """Are reads of the grader, network, processes, writes and signals refused, namespaces or not?
+
+    Without root (or with isolation off), the audit hook of the worker is the only line; it must
+    refuse the same things with the same messages.
+    """
+    from hostile import SECRET_TEST
+
+    from grader import homeworks
+    from grader.sandbox import Limits, Sandbox
+    from grader.submission import stage
+
+    staged = stage(homeworks.get("hw_gmvae_iwae_ssvae"), REPO / "hw_gmvae_iwae_ssvae", tmp_path)
+    source = f"SECRET, CANARY, GRADER = {str(SECRET_TEST)!r}, {CANARY!r}, {os.getpid()}\n" + PROBE
+    (staged.tree / "probe.py").write_text(source)
+    sandbox = Sandbox(staged.tree, Limits(isolate=isolate, timeout=30))
+    try:
+        facts = sandbox.call({"op": "ping"}).result["isolation"]
+        reply = sandbox.call({"op": "import", "modules": ["probe"]})
+    finally:
+        sandbox.close()
+    outcomes = ast.literal_eval(reply.result["errors"]["probe"]["message"])
+    for action in ("read", "network", "process", "write", "signal"):
+        assert outcomes[action].startswith("PermissionError"), outcomes
+    assert not Path(CANARY).exists()
+    if isolate and os.geteuid() == 0:
+        assert facts["user"] == "uid 65534" and "network" in facts["namespaces"], facts
+    else:
+        assert facts["user"] == "unchanged", facts
