@@ -1,4 +1,4 @@
-"""Command line: `python -m grader HW [SUBMISSION]` grades; `release` builds student folders."""
+"""Command line: `python -m grader HW [SUBMISSION]` grades; `release` and `autograder` package."""
 
 import argparse
 import inspect
@@ -10,7 +10,9 @@ from grader.serialize import table
 
 USAGE = """\
 python -m grader HW [SUBMISSION] [--tier quick|full] [--results FILE]
-python -m grader release HW [--check] [--out DIR]"""
+python -m grader release HW [--check] [--out DIR|FILE.zip]
+python -m grader batch HW SUBMISSIONS_DIR [--jobs N] [--csv FILE] [--out DIR]
+python -m grader autograder HW [--out FILE.zip]"""
 
 
 class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
@@ -72,6 +74,14 @@ def grade_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=_default(run.main, "timeout"),
                    help="seconds allowed for each call into the student's code")
     p.add_argument("--verbose", action="store_true", help="show pytest's own output")
+    p.add_argument(
+        "--only",
+        action="append",
+        default=None,
+        metavar="FILE",
+        help="for course staff: run only this hidden test file (a name or glob such as "
+        "test_utils.py; repeat for more); a partial run, not a grade",
+    )
     return p
 
 
@@ -84,18 +94,59 @@ def release_parser() -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("homework", help=f"one of: {', '.join(homeworks.HOMEWORKS)}")
-    p.add_argument("--out", type=Path, default=None, help="output folder (default: ./HW)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output folder (default: <repo>/HW); a name ending in .zip writes a deterministic "
+        "zip of the same files under HW/ instead, to hand out",
+    )
     p.add_argument("--check", action="store_true", help="only report drift; exit 1 if any")
     return p
 
 
+def autograder_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m grader autograder",
+        description=(
+            "Build a homework's Gradescope autograder: a zip with setup.sh, run_autograder, the "
+            "grader with this homework's hidden tests, its reference solution and student folder. "
+            "Upload it to a programming assignment on Gradescope's Ubuntu 22.04 image or newer."
+        ),
+        formatter_class=_Formatter,
+    )
+    p.add_argument("homework", help=f"one of: {', '.join(homeworks.HOMEWORKS)}")
+    p.add_argument(
+        "--out", type=Path, default=None, help="the zip to write (default: ./HW-autograder.zip)"
+    )
+    return p
+
+
+def only_files(patterns: list[str] | None) -> tuple[str, ...]:
+    """pytest arguments that collect only the test files matching `patterns` (all if None).
+
+    Unlike -k, which deselects after the grader has registered every test, this narrows what
+    pytest collects, so the tests left out are not reported as failed.
+    """
+    return ("-o", "python_files=" + " ".join(patterns)) if patterns else ()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["batch"]:
+        from grader import batch
+
+        return batch.main(argv[1:])
     if argv[:1] == ["release"]:
         from grader import release
 
         args = release_parser().parse_args(argv[1:])
         return release.main(args.homework, out=args.out, check=args.check)
+    if argv[:1] == ["autograder"]:
+        from grader import autograder
+
+        args = autograder_parser().parse_args(argv[1:])
+        return autograder.main(args.homework, out=args.out)
     args = grade_parser().parse_args(argv)
     result = run.main(
         args.homework,
@@ -106,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         data_root=args.data_root,
         threads=args.threads,
         timeout=args.timeout,
+        pytest_args=only_files(args.only),
         verbose=args.verbose,
     )
     print(table(result))

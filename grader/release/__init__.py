@@ -3,8 +3,9 @@ import secrets
 import shutil
 import tempfile
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
+from . import zip_release
 from .bundle import Bundle, ReleaseError
 from .check_markers import MarkerError, check_markers
 from .clear_outputs import clear_outputs
@@ -13,7 +14,7 @@ from .copy_common import copy_common
 from .copy_sources import copy_sources
 from .strip_solutions import strip_solutions
 
-__all__ = ["REPO", "STEPS", "MarkerError", "ReleaseError", "build", "homeworks", "main"]
+__all__ = ["REPO", "STEPS", "MarkerError", "ReleaseError", "build", "collect", "homeworks", "main"]
 
 REPO = Path(__file__).resolve().parent.parent.parent
 Step = Callable[[Bundle], None]
@@ -74,14 +75,21 @@ def build(hw: str, out: Path, *, repo: Path = REPO) -> list[Path]:
     _check_target(out, repo)
     if out.is_dir() and any(out.iterdir()):
         raise ReleaseError(f"{out} is not empty: build() writes a fresh folder; use main()")
+    files = collect(hw, repo=repo)
+    out.mkdir(parents=True, exist_ok=True)
+    for path, data in files.items():
+        (out / path).parent.mkdir(parents=True, exist_ok=True)
+        (out / path).write_bytes(data)
+    return [Path(path) for path in files]
+
+
+def collect(hw: str, *, repo: Path = REPO) -> dict[PurePosixPath, bytes]:
+    """Run the release steps on solutions/<hw> in memory: {path in the release: bytes}, sorted."""
+    _check_homework(hw, repo)
     bundle = Bundle(repo=repo, hw=hw)
     for step in STEPS:
         step(bundle)
-    out.mkdir(parents=True, exist_ok=True)
-    for path, data in sorted(bundle.files.items()):
-        (out / path).parent.mkdir(parents=True, exist_ok=True)
-        (out / path).write_bytes(data)
-    return [Path(path) for path in sorted(bundle.files)]
+    return dict(sorted(bundle.files.items()))
 
 
 def _sibling(out: Path, role: str) -> Path:
@@ -136,10 +144,14 @@ def _check(hw: str, out: Path, repo: Path) -> int:
 def main(hw: str, *, out: Path | None = None, check: bool = False, repo: Path = REPO) -> int:
     """Release solutions/<hw> into `out` (default <repo>/<hw>); with `check`, only compare.
 
+    An `out` ending in .zip gets a deterministic zip of the same files under <hw>/ instead.
     Returns 0 on success, 1 when `check` finds drift. Raises ReleaseError (MarkerError for a
     bad marker) when the homework is unknown or cannot be released.
     """
     out = repo / hw if out is None else Path(out)
+    if out.suffix == ".zip":
+        zip_release.check_zip_target(out, repo)
+        return zip_release.write_release(hw, collect(hw, repo=repo), out, check)
     if check:
         return _check(hw, out, repo)
     written = _replace(hw, out, repo)

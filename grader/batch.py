@@ -1,0 +1,392 @@
+"""Grade a folder of submissions in parallel, resumably, into per-student results and a CSV."""
+
+import argparse
+import csv
+import hashlib
+import inspect
+import io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from grader import homeworks
+from grader.results import GradingResult
+from grader.serialize import to_gradescope
+
+MARKER = "batch.json"  # written last: its presence with the right fingerprint = complete
+RESULTS = ("results.json", "instructor_results.json")
+PARTIAL = ".partial-"  # prefix of a grading's private folder inside OUT/<student>/
+IGNORED = {"submission_metadata.yml"}  # Gradescope's export: one folder per submission beside it
+CRASH_PREFIX = "not graded: the grader failed"
+
+
+@dataclass
+class Row:
+    """One student's line of the CSV (and the body of OUT/<student>/batch.json)."""
+
+    student: str
+    score: float = 0.0
+    max_score: float = 0.0
+    seconds: float = 0.0
+    status: str = "not graded: no results yet (interrupted? rerun the command to finish)"
+    items: dict = field(default_factory=dict)  # handout item -> points earned
+    notes: str = ""
+
+    @classmethod
+    def from_marker(cls, marker: dict) -> "Row":
+        return cls(**{k: marker[k] for k in cls.__dataclass_fields__ if k in marker})
+
+
+def find_submissions(folder: Path, out: Path | None = None) -> dict[str, Path]:
+    """{student: submission} for every folder or .zip in `folder`, hidden entries left out
+    (and `out`, the results folder, should it be inside `folder`)."""
+    found: dict[str, Path] = {}
+    for entry in sorted(Path(folder).iterdir()):
+        if entry.name.startswith(".") or entry.name in IGNORED or entry.resolve() == out:
+            continue
+        if not (entry.is_dir() or entry.suffix == ".zip"):
+            print(f"ignored {entry}: a submission is a folder or a .zip", file=sys.stderr)
+            continue
+        student = entry.name.removesuffix(".zip")
+        if student in found:
+            raise SystemExit(f"{found[student]} and {entry} are both student {student!r}: "
+                             "keep one of them")
+        found[student] = entry
+    return found
+
+
+def fingerprint(submission: Path, config: dict) -> str:
+    """sha256 of the grading configuration and every file of the submission (path + bytes)."""
+    h = hashlib.sha256(json.dumps(config, sort_keys=True).encode())
+    paths = [submission] if submission.is_file() else sorted(
+        p for p in submission.rglob("*")
+        if p.is_file() and not p.is_symlink() and "__pycache__" not in p.parts
+    )
+    for p in paths:
+        h.update(b"" if p == submission else p.relative_to(submission).as_posix().encode() + b"\0")
+        with open(p, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def read_marker(student_dir: Path, fp: str) -> dict | None:
+    """The finished grading recorded in student_dir for fingerprint `fp`, else None."""
+    try:
+        marker = json.loads((student_dir / MARKER).read_text())
+        complete = all((student_dir / name).is_file() for name in RESULTS)
+    except (OSError, ValueError):
+        return None
+    return marker if complete and marker.get("fingerprint") == fp else None
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to a temporary file beside `path`, then rename it over `path`."""
+    tmp = path.with_name(f"{PARTIAL}{os.getpid()}-{path.name}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def commit(student_dir: Path, files: dict[str, str], marker: dict) -> None:
+    """Replace the results files, then the marker; signals wait until all are in place."""
+    signals = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    try:
+        (student_dir / MARKER).unlink(missing_ok=True)
+        for name, text in files.items():
+            write_atomic(student_dir / name, text)
+        write_atomic(student_dir / MARKER, json.dumps(marker, indent=2))
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, signals)
+
+
+def summarize(student: str, result: GradingResult) -> Row:
+    """The CSV row of one grading: total, status, points per handout item, notes."""
+    reasons = [n.split(":", 1)[1].strip() for n in result.notes
+               if n.startswith("submission not graded:")]
+    items: dict = {}
+    for t in result.tests:
+        key = t.item or t.name
+        items[key] = round(items.get(key, 0.0) + t.score, 4)
+    status = ("not graded: " + reasons[0] if reasons
+              else "not graded: no hidden test ran" if not result.tests else "graded")
+    notes = "; ".join(n for n in result.notes if not n.startswith("submission not graded:"))
+    return Row(student, result.total, result.possible, round(result.seconds, 1), status, items,
+               notes)
+
+
+def grade_child(spec: dict) -> int:
+    """In a fresh process: grade one submission into a private folder, then commit it."""
+    from grader import run  # imports pytest and torch: only the grading processes need them
+    from grader.cli import only_files
+
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # unwind: the sandbox is closed
+    student_dir = Path(spec["student_dir"])
+    tmp = student_dir / f"{PARTIAL}{os.getpid()}"
+    tmp.mkdir(parents=True)
+    try:
+        result = run.main(
+            spec["homework"], Path(spec["submission"]), tier=spec["tier"],
+            results=tmp / RESULTS[0], instructor_results=tmp / RESULTS[1],
+            data_root=spec["data_root"], threads=spec["threads"], timeout=spec["timeout"],
+            pytest_args=only_files(spec["only"]),
+        )
+        row = summarize(spec["student"], result)
+        files = {name: (tmp / name).read_text() for name in RESULTS}
+        commit(student_dir, files, {"fingerprint": spec["fingerprint"], **asdict(row)})
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+class Batch:
+    """Runs one `python -m grader.batch` child per student, at most `jobs` at a time."""
+
+    def __init__(self, config: dict, out: Path, threads: int):
+        self.config, self.out, self.threads = config, out, threads
+        self.stop = threading.Event()
+        self.running: dict[subprocess.Popen, Path] = {}  # child -> its student's folder
+        self.lock = threading.Lock()
+
+    def grade(self, student: str, submission: Path, fp: str) -> Row | None:
+        """Grade one student in a child process; None when the batch was interrupted."""
+        try:
+            return self._grade(student, submission, fp)
+        except Exception as exc:  # one student's trouble never stops the batch
+            return Row(student, status=f"{CRASH_PREFIX}: {type(exc).__name__}: {exc}")
+
+    def _grade(self, student: str, submission: Path, fp: str) -> Row | None:
+        student_dir = self.out / student
+        student_dir.mkdir(parents=True, exist_ok=True)
+        for stale in student_dir.glob(PARTIAL + "*"):  # left by a killed run
+            if stale.is_dir():
+                shutil.rmtree(stale)
+            else:
+                stale.unlink()
+        spec = {**self.config, "student": student, "submission": str(submission.resolve()),
+                "student_dir": str(student_dir.resolve()), "fingerprint": fp}
+        code = self._run_child(spec, student_dir / "batch.log")
+        if code is None:
+            return None
+        marker = read_marker(student_dir, fp)
+        if code == 0 and marker is not None:
+            return Row.from_marker(marker)
+        return self._record_crash(student, student_dir, code)
+
+    def _run_child(self, spec: dict, log_path: Path) -> int | None:
+        env = {**os.environ, "OMP_NUM_THREADS": str(self.threads),
+               "MKL_NUM_THREADS": str(self.threads),
+               "PYTHONPATH": os.pathsep.join(filter(None, [str(homeworks.ROOT),
+                                                           os.environ.get("PYTHONPATH")]))}
+        cmd = [sys.executable, "-m", "grader.batch", json.dumps(spec)]
+        with self.lock:
+            if self.stop.is_set():
+                return None
+            with open(log_path, "wb") as log:
+                proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
+                                        stderr=subprocess.STDOUT, env=env,
+                                        start_new_session=True)  # Ctrl-C reaches the batch only
+            self.running[proc] = log_path.parent
+        code = proc.wait()
+        with self.lock:
+            self.running.pop(proc, None)
+        return None if self.stop.is_set() else code
+
+    def _record_crash(self, student: str, student_dir: Path, code: int) -> Row:
+        """A grading that died: a zero with the reason, retried by the next run."""
+        log = (student_dir / "batch.log").read_text(errors="replace").strip().splitlines()
+        why = f"{CRASH_PREFIX} (exit code {code}): {log[-1][:200] if log else 'no output'}"
+        row = Row(student, status=why, notes=f"see {student_dir / 'batch.log'}")
+        result = GradingResult(self.config["homework"], self.config["tier"], notes=[
+            "Your submission could not be graded automatically; course staff will grade it."])
+        files = {RESULTS[0]: json.dumps(to_gradescope(result), indent=2),
+                 RESULTS[1]: json.dumps({**to_gradescope(result), "error": why}, indent=2)}
+        commit(student_dir, files, {"fingerprint": "retry", **asdict(row)})
+        return row
+
+    def interrupt(self) -> None:
+        """Stop starting gradings; ask running ones to stop (SIGTERM), then kill stragglers."""
+        self.stop.set()
+        with self.lock:
+            running = dict(self.running)
+        for proc in running:
+            proc.terminate()
+        deadline = time.monotonic() + 10
+        for proc, student_dir in running.items():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            for partial in student_dir.glob(PARTIAL + "*"):
+                shutil.rmtree(partial, ignore_errors=True)
+
+
+def load_row(student: str, student_dir: Path, fp: str) -> Row:
+    """The student's row from OUT/<student>/batch.json; a placeholder if not graded yet."""
+    try:
+        marker = json.loads((student_dir / MARKER).read_text())
+    except (OSError, ValueError):
+        return Row(student)
+    fresh = marker.get("fingerprint") in (fp, "retry")
+    return Row.from_marker({**marker, "student": student}) if fresh else Row(student)
+
+
+def _item_key(item: str) -> tuple:
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in item.split("."))
+
+
+def write_csv(path: Path, rows: list[Row]) -> None:
+    """student, score, max_score, seconds, status, one column per handout item, notes."""
+    items = sorted({i for r in rows for i in r.items}, key=_item_key)
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["student", "score", "max_score", "seconds", "status", *items, "notes"])
+    for r in rows:
+        writer.writerow([r.student, f"{r.score:g}", f"{r.max_score:g}", r.seconds, r.status,
+                         *(f"{r.items[i]:g}" if i in r.items else "" for i in items), r.notes])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, buf.getvalue())
+
+
+def grade_all(
+    homework: str,
+    submissions: Path,
+    *,
+    out: Path | None = None,
+    csv_path: Path | None = None,
+    jobs: int | None = None,
+    tier: str = "quick",
+    threads: int = 1,
+    timeout: float = 60.0,
+    data_root: str | None = None,
+    only: list[str] | None = None,
+    force: bool = False,
+) -> tuple[list[Row], bool]:
+    """Grade every submission in `submissions` that has no up-to-date results in `out`.
+
+    `out` defaults to SUBMISSIONS/../grades-HW and `csv_path` to OUT/grades.csv; `jobs` (default:
+    the number of CPU cores) gradings run at once, each with `threads` torch threads. `only`
+    restricts grading to these hidden test files (as `python -m grader --only`). Returns every
+    student's row and whether the batch ran to the end (False when interrupted).
+    """
+    hw = homeworks.get(homework)
+    submissions = Path(submissions)
+    out = Path(out) if out else submissions.resolve().parent / f"grades-{hw.name}"
+    config = {"homework": hw.name, "tier": tier, "only": sorted(only or [])}
+    found = find_submissions(submissions, out.resolve())
+    fps = {s: fingerprint(p, config) for s, p in found.items()}
+    todo = [s for s in found if force or read_marker(out / s, fps[s]) is None]
+    if len(todo) < len(found):
+        print(f"{len(found) - len(todo)} of {len(found)} students already have up-to-date "
+              f"results in {out}: kept (--force regrades them)", file=sys.stderr)
+    batch = Batch({**config, "threads": threads, "timeout": timeout, "data_root": data_root},
+                  out, threads)
+    done, finished = _run(batch, todo, found, fps, jobs or os.cpu_count() or 1)
+    rows = [done[s] if s in done else load_row(s, out / s, fps[s]) for s in found]
+    write_csv(Path(csv_path) if csv_path else out / "grades.csv", rows)
+    return rows, finished
+
+
+def _run(batch: Batch, todo: list, found: dict, fps: dict, jobs: int) -> tuple[dict, bool]:
+    """Grade `todo` on `jobs` threads, each waiting on its child; ({student: row}, finished)."""
+    done: dict[str, Row] = {}
+    bar = tqdm(total=len(todo), unit="student", file=sys.stderr, disable=None)
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
+        pending = {pool.submit(batch.grade, s, found[s], fps[s]) for s in todo}
+        while pending:  # a timed wait: Ctrl-C is handled even if a pool thread received it
+            finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            for row in filter(None, (fut.result() for fut in finished)):
+                done[row.student] = row
+                bar.update()
+                bar.write(f"[{len(done)}/{len(todo)}] {row.student}: {row.score:g}/"
+                          f"{row.max_score:g}  {row.status}  ({row.seconds:.1f} s)",
+                          file=sys.stderr)
+        return done, True
+    except KeyboardInterrupt:
+        bar.write("interrupted: stopping the running gradings; rerun the same command to "
+                  "resume", file=sys.stderr)
+        batch.interrupt()
+        return done, False
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        bar.close()
+
+
+def parser() -> argparse.ArgumentParser:
+    d = {k: v.default for k, v in inspect.signature(grade_all).parameters.items()}
+    p = argparse.ArgumentParser(
+        prog="python -m grader batch",
+        description="Grade every submission in a folder (a sub-folder or a .zip per student; "
+        "the student is its name without .zip) in parallel. Each student gets "
+        "OUT/STUDENT/results.json (Gradescope's format), instructor_results.json and batch.json; "
+        "a rerun grades only students without up-to-date results, so an interrupted batch "
+        "resumes where it stopped.",
+    )
+    p.add_argument("homework", help=f"one of: {', '.join(homeworks.HOMEWORKS)}")
+    p.add_argument("submissions", type=Path, help="folder of submissions (Gradescope's export "
+                   "layout works too: its submission_metadata.yml is ignored)")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="per-student results (default: SUBMISSIONS/../grades-HW)")
+    p.add_argument("--csv", type=Path, dest="csv_path", metavar="FILE",
+                   help="grade table, rebuilt on every run (default: OUT/grades.csv)")
+    p.add_argument("--jobs", "-j", type=int, metavar="N",
+                   help="gradings at once (default: the number of CPU cores)")
+    p.add_argument("--tier", choices=("quick", "full"), default=d["tier"],
+                   help=f"quick: function and model checks; full: also trains "
+                   f"(default: {d['tier']})")
+    p.add_argument("--threads", type=int, default=d["threads"], metavar="T",
+                   help=f"torch threads per grading (default: {d['threads']})")
+    p.add_argument("--timeout", type=float, default=d["timeout"], metavar="S",
+                   help=f"seconds allowed for each call into a student's code "
+                   f"(default: {d['timeout']:g})")
+    p.add_argument("--data-root", metavar="DIR", help="data folder for the full tier "
+                   "(default: $VAECOURSE_DATA, else ~/.cache/vaecourse/data)")
+    p.add_argument("--only", nargs="+", metavar="FILE", help="for course staff: run only these "
+                   "hidden test files (names or globs, such as test_utils.py); partial grades")
+    p.add_argument("--force", action="store_true",
+                   help="regrade every student, even those with up-to-date results")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m grader batch`: 0 when every student was graded, 1 if a grading failed, 130 if
+    interrupted (rerun to resume)."""
+    args = vars(parser().parse_args(argv))
+    main_thread = threading.current_thread() is threading.main_thread()
+    if main_thread:  # `kill` stops the batch as cleanly as Ctrl-C
+        previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        rows, finished = grade_all(args.pop("homework"), args.pop("submissions"), **args)
+    except KeyboardInterrupt:
+        print("interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+    failed = [r for r in rows if r.status.startswith(CRASH_PREFIX)]
+    graded = sum(r.status == "graded" for r in rows)
+    print(f"{graded} of {len(rows)} students graded", file=sys.stderr)
+    for r in rows:
+        if r.status != "graded":
+            print(f"  {r.student}: {r.status}", file=sys.stderr)
+    if failed:
+        print(f"{len(failed)} gradings failed (see OUT/STUDENT/batch.log); a rerun retries "
+              "them", file=sys.stderr)
+    return 130 if not finished else 1 if failed else 0
+
+
+if __name__ == "__main__":  # one grading, started by Batch in its own process
+    sys.exit(grade_child(json.loads(sys.argv[1])))

@@ -1,0 +1,124 @@
+"""Tests of grader/autograder.py: the Gradescope zip, unpacked and run the way Gradescope does."""
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+from grader import autograder, homeworks
+from grader.release.bundle import list_files
+
+REPO = Path(__file__).resolve().parent.parent
+HW = homeworks.HOMEWORKS["hw_gmvae_iwae_ssvae"]
+OTHERS = (set(homeworks.HOMEWORKS) | {p.name for p in (REPO / "solutions").iterdir()}) - {HW.name}
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`python -m grader autograder HW --out autograder.zip`, built once."""
+    out = tmp_path_factory.mktemp("autograder") / "autograder.zip"
+    assert autograder.main(HW.name, out=out) == 0
+    return out
+
+
+def _names(path: Path) -> list[str]:
+    with zipfile.ZipFile(path) as archive:
+        return archive.namelist()
+
+
+def unpack(zip_path: Path, folder: Path) -> None:
+    """Extract like unzip does, permission bits included (zipfile alone drops them)."""
+    with zipfile.ZipFile(zip_path) as archive:
+        for info in archive.infolist():
+            archive.extract(info, folder)
+            (folder / info.filename).chmod((info.external_attr >> 16) & 0o777 or 0o644)
+
+
+def test_scripts_sit_at_the_root_and_are_executable(bundle: Path) -> None:
+    """Are setup.sh and run_autograder at the zip's root, with mode 755?"""
+    with zipfile.ZipFile(bundle) as archive:
+        for name in ("setup.sh", "run_autograder"):
+            mode = archive.getinfo(name).external_attr >> 16
+            assert stat.S_ISREG(mode) and mode & 0o777 == 0o755, f"{name}: {oct(mode)}"
+            assert archive.read(name).startswith(b"#!/usr/bin/env bash\n"), name
+
+
+def test_setup_sh_parses_and_pins_cpu_torch(bundle: Path, tmp_path: Path) -> None:
+    """Is setup.sh valid bash that installs the pinned torch from the CPU-only index?"""
+    unpack(bundle, tmp_path)
+    for script in ("setup.sh", "run_autograder"):
+        check = subprocess.run(["bash", "-n", str(tmp_path / script)], capture_output=True)
+        assert check.returncode == 0, check.stderr.decode()
+    setup = (tmp_path / "setup.sh").read_text()
+    assert "--index-url https://download.pytorch.org/whl/cpu" in setup
+    assert "-r requirements.txt -c .ci/constraints.txt" in setup
+    assert "torch==" in (tmp_path / ".ci" / "constraints.txt").read_text()
+
+
+def test_zip_ships_this_homework_only(bundle: Path) -> None:
+    """Are other homeworks, tests/, .git, caches and any grader file not listed left out?"""
+    names = _names(bundle)
+    for name in names:
+        parts = PurePosixPath(name).parts
+        assert parts[0] not in ("tests", ".git") and parts[0] not in OTHERS, name
+        assert "__pycache__" not in parts and not name.endswith(".pyc"), name
+        assert [part for part in parts if part.startswith(".")] in ([], [".ci"]), name
+        if parts[0] == "grader":
+            assert len(parts) == 2 or parts[1] in ("release", HW.name), name
+        if parts[0] == "solutions":
+            assert parts[1] == HW.name, name
+    tests = {f"grader/{HW.name}/{p}" for p in list_files(HW.tests)}
+    assert tests <= set(names), "every hidden test, weight and calibration file ships"
+    assert {f"solutions/{HW.name}/{f}" for f in HW.reference_copies} <= set(names)
+
+
+def test_zip_is_reproducible(bundle: Path, tmp_path: Path) -> None:
+    """Does a second build give the same bytes?"""
+    again = tmp_path / "again.zip"
+    autograder.build(HW.name, again)
+    assert again.read_bytes() == bundle.read_bytes()
+
+
+def test_run_autograder_grades_a_submission(bundle: Path, tmp_path: Path) -> None:
+    """Unpacked as Gradescope does, does run_autograder give the reference full marks in a
+    valid results.json, with the grader's files made unreadable to other users?"""
+    root = tmp_path / "autograder"
+    unpack(bundle, root / "source")
+    shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
+    for name in HW.student_files:
+        (root / "submission" / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(HW.solution / name, root / "submission" / name)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=sys.executable, OMP_NUM_THREADS="1")
+    # One hidden test file only (a few seconds); tests/test_grader.py grades the whole quick tier.
+    run = subprocess.run(
+        [str(root / "run_autograder"), "--only", "test_utils.py"],
+        cwd=root, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    results = json.loads((root / "results" / "results.json").read_text())
+    tests = results["tests"]
+    assert tests and all({"name", "score", "max_score"} <= set(t) for t in tests)
+    assert [t["name"] for t in tests if t["score"] != t["max_score"]] == [], run.stdout
+    assert results["score"] == sum(t["max_score"] for t in tests) > 0
+    assert stat.S_IMODE((root / "source" / "grader").stat().st_mode) & 0o077 == 0
+
+
+def test_run_autograder_writes_results_when_the_grader_cannot_start(
+    bundle: Path, tmp_path: Path
+) -> None:
+    """Does a grader that cannot even start still leave a results.json that scores nothing?"""
+    root = tmp_path / "autograder"
+    unpack(bundle, root / "source")
+    (root / "submission").mkdir()
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON="/bin/false")
+    run = subprocess.run([str(root / "source" / "run_autograder")], cwd=root, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode != 0
+    results = json.loads((root / "results" / "results.json").read_text())
+    assert results["score"] == 0 and "failed before grading" in results["output"]
