@@ -51,6 +51,13 @@ HOMEWORKS = {
         ),
         reference_copies={"codebase/utils.py": "_reference/utils.py"},
     ),
+    "hw_vae": Homework(
+        name="hw_vae",
+        student_files=("q1_solution.py", "q2_solution.py"),
+        # a test of one q1 helper swaps in the trusted others, which kl_gaussian_gaussian_mc
+        # may call: a bug in log_likelihood_normal then costs item 1.2 only
+        reference_copies={"q1_solution.py": "_reference/q1_solution.py"},
+    ),
 }
 
 

@@ -409,13 +409,17 @@ def build(init: dict):
 
 
 def op_call(req: dict) -> dict:
-    """Call a function or a model method `repeat` times; gather outputs and gradients."""
+    """Call a function or a model method `repeat` times; gather outputs and gradients.
+
+    With req["init"], the object it builds is the method's owner, or, when init["arg"] is a
+    position, an argument of the function passed at that position (e.g. a critic network).
+    """
     notes = fallback_imports(req.get("fallbacks", {}), req.get("substitutes", {}))
     module, fn = resolve(req["target"])
     undo = patch_helpers(req.get("patches", {}), [module])
     try:
         obj = build(req["init"]) if "init" in req else None
-        if obj is not None:
+        if obj is not None and "arg" not in req["init"]:
             fn = getattr(obj, req["target"].split(":")[1].split(".")[-1])
         torch.manual_seed(req.get("seed", 0))
         grad = req.get("grad")
@@ -427,6 +431,8 @@ def op_call(req: dict) -> dict:
 
 def one_call(fn, obj, req: dict, grad) -> dict:
     args = [a.clone() if isinstance(a, torch.Tensor) else a for a in req.get("args", [])]
+    if obj is not None and "arg" in req["init"]:
+        args.insert(int(req["init"]["arg"]), obj)
     originals = [a.clone() if isinstance(a, torch.Tensor) else None for a in args]
     for i in (grad or {}).get("args", []):
         args[i].requires_grad_(True)

@@ -1,6 +1,9 @@
 """The grader against tests/catalogue/: every student bug costs points on its own item only, and
 every correct variant keeps full marks.
 
+The entries of hw_gmvae_iwae_ssvae keep their plain ids; those of a further homework are
+prefixed with its name ("hw_vae:kl-no-half"), so that `-k hw_vae` selects one homework.
+
 Each entry is graded once per session on the quick tier, in a pool of two spawned processes
 (each process caches the reference values after its first grading); one test per entry then
 reads its result, so that a failure names the entry and shows the grader's table.
@@ -15,6 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
+from catalogue import hw_vae
 from catalogue.hw_gmvae_iwae_ssvae import BUGS, MORE_BUGS, MORE_VARIANTS, VARIANTS, Entry
 from submissions import HW, StaleEdit, build, scores_by_item
 
@@ -22,11 +26,24 @@ PROCESSES = 2  # the CI machine has two cores; each grading also runs a worker s
 if os.environ.get("CATALOGUE") == "all":  # the further entries, beyond CI's time budget
     BUGS, VARIANTS = BUGS + MORE_BUGS, VARIANTS + MORE_VARIANTS
 ENTRIES = {e.id: e for e in BUGS + VARIANTS}
+CATALOGUES = {"hw_vae": hw_vae}  # further homeworks; their entries' ids are "HW:ID"
+FULL_MARKS = {HW: 55, **{hw: c.FULL_MARKS for hw, c in CATALOGUES.items()}}
+ENTRIES.update({f"{hw}:{e.id}": e for hw, c in CATALOGUES.items() for e in c.BUGS + c.VARIANTS})
+BUG_IDS = [e.id for e in BUGS] + [f"{hw}:{e.id}" for hw, c in CATALOGUES.items() for e in c.BUGS]
+VARIANT_IDS = [e.id for e in VARIANTS] + [
+    f"{hw}:{e.id}" for hw, c in CATALOGUES.items() for e in c.VARIANTS
+]
 
 
-def build_submission(entry: Entry, folder: Path) -> Path:
+def homework_of(entry_id: str) -> str:
+    """The homework of a catalogue entry: the prefix before ':', else hw_gmvae_iwae_ssvae."""
+    hw, sep, _ = entry_id.partition(":")
+    return hw if sep else HW
+
+
+def build_submission(entry: Entry, folder: Path, hw: str = HW) -> Path:
     """The reference's student files in `folder`, with the entry's replacement applied."""
-    return build(folder, {entry.file: (entry.old, entry.new)})
+    return build(folder, {entry.file: (entry.old, entry.new)}, hw=hw)
 
 
 def grade(entry_id: str) -> dict:
@@ -40,11 +57,11 @@ def grade(entry_id: str) -> dict:
     start = time.time()
     with tempfile.TemporaryDirectory(prefix="catalogue-") as tmp:
         try:
-            submission = build_submission(ENTRIES[entry_id], Path(tmp))
+            submission = build_submission(ENTRIES[entry_id], Path(tmp), homework_of(entry_id))
         except StaleEdit as exc:
             return {"problem": f"the catalogue is stale: {entry_id}: {exc}"}
         try:
-            result = run.main(HW, submission, tier="quick")
+            result = run.main(homework_of(entry_id), submission, tier="quick")
         except Exception:  # the grader itself broke: report it on this entry, grade the others
             return {"problem": f"grading {entry_id} raised:\n{traceback.format_exc()}"}
     scores = scores_by_item(result)
@@ -90,7 +107,7 @@ def scores_of(result: dict) -> dict:
     return result["scores"]
 
 
-@pytest.mark.parametrize("entry_id", [e.id for e in BUGS])
+@pytest.mark.parametrize("entry_id", BUG_IDS)
 def test_bug_is_caught_on_its_item_only(graded, entry_id):
     """Does this bug lose points on its own item while every other item keeps full marks?"""
     entry, result = ENTRIES[entry_id], graded[entry_id]
@@ -101,10 +118,11 @@ def test_bug_is_caught_on_its_item_only(graded, entry_id):
     assert not lost, f"{entry_id} also cost points on items {sorted(lost)}\n{result['table']}"
 
 
-@pytest.mark.parametrize("entry_id", [e.id for e in VARIANTS])
+@pytest.mark.parametrize("entry_id", VARIANT_IDS)
 def test_variant_earns_full_marks(graded, entry_id):
-    """Does this correct variant earn every point (55/55)?"""
+    """Does this correct variant earn every point (55/55 for hw_gmvae_iwae_ssvae)?"""
     result = graded[entry_id]
     scores = scores_of(result)
     got, top = (sum(s[i] for s in scores.values()) for i in (0, 1))
-    assert got == top == 55, f"{entry_id} lost points\n{result['table']}"
+    full = FULL_MARKS[homework_of(entry_id)]
+    assert got == top == full, f"{entry_id} lost points\n{result['table']}"

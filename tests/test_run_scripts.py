@@ -1,4 +1,5 @@
 """Smoke tests: every run script and benchmark works end to end with --dry-run."""
+import json
 import os
 import subprocess
 import sys
@@ -38,3 +39,17 @@ def test_training_benchmark_dry_run(data_root):
     proc = run([str(REPO / "benchmarks" / "bench_training.py"), "--dry-run"], REPO, data_root)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert '"benchmark": "training"' in proc.stdout.splitlines()[-1]
+
+
+def test_q2_sweep_dry_run(tmp_path):
+    """Does hw_vae's `q2_sweep.py --dry-run` train 2 x 2 critics and save both plots and JSON?"""
+    script = REPO / "solutions" / "hw_vae" / "q2_sweep.py"
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
+    proc = subprocess.run([sys.executable, str(script), "--dry-run", "--out", str(tmp_path)],
+                          cwd=script.parent, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert {p.name for p in tmp_path.iterdir()} == {
+        "hellinger.png", "wasserstein.png", "estimates.json"}
+    estimates = json.loads((tmp_path / "estimates.json").read_text())
+    assert estimates["theta"] == [0.0, 1.0]
+    assert len(estimates["hellinger"]) == len(estimates["wasserstein"]) == 2

@@ -1,0 +1,69 @@
+"""The grader graded on hw_vae: full marks for the reference, zero for the stubs, no cascades."""
+
+import json
+import subprocess
+import sys
+
+from submissions import REPO, build, scores_by_item
+
+from grader import run
+from grader.serialize import table
+
+HW = "hw_vae"
+SOLUTION = REPO / "solutions" / HW
+FULL_MARKS = 28
+
+
+def test_reference_earns_full_marks_through_the_cli(tmp_path):
+    """Does `python -m grader hw_vae SOLUTION` give the reference 28/28 and write results.json?"""
+    results = tmp_path / "results.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "grader", HW, str(SOLUTION), "--results", str(results)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    payload = json.loads(results.read_text())
+    failed = [t["name"] for t in payload["tests"] if t["status"] != "passed"]
+    assert not failed, proc.stdout
+    assert payload["score"] == sum(t["max_score"] for t in payload["tests"]) == FULL_MARKS
+    items = {t["number"] for t in payload["tests"]}
+    assert items == {"1.1", "1.2", "1.3", "1.4", "1.5", "2.2", "2.4"}
+
+
+def test_stubs_earn_zero_with_a_clear_reason_per_test(tmp_path):
+    """Do the released stubs of hw_vae score 0, each test saying that it is not implemented?"""
+    result = run.main(HW, results=tmp_path / "results.json")
+    assert result.total == 0 and result.possible == FULL_MARKS
+    for t in result.tests:
+        assert t.status == "failed", table(result)
+        assert "not implemented yet" in t.output, t.output
+
+
+def test_broken_q2_costs_only_problem_2(tmp_path):
+    """Does a syntax error in q2_solution.py fail items 2.2 and 2.4 and leave Problem 1 intact?"""
+    sub = build(tmp_path / "submission", {"q2_solution.py": ("import torch\n", "import torch(\n")},
+                hw=HW)
+    result = run.main(HW, sub)
+    for item, (got, top) in scores_by_item(result).items():
+        assert (got == 0) if item.startswith("2.") else (got == top), table(result)
+    assert all("SyntaxError" in t.output for t in result.tests if t.item.startswith("2.")), (
+        table(result))
+
+
+def test_hidden_tests_critic_matches_the_provided_one():
+    """Does the hidden tests' copy of the critic compute what model.Critic computes?"""
+    import torch
+
+    from grader import reference
+    from grader.hw_vae import harness
+
+    (model,) = reference.load(HW, "model")
+    state = harness.critic_state()
+    provided = model.Critic(in_size=2)
+    provided.load_state_dict(state)  # the same parameter names and shapes
+    x = harness.scattered(256, seed=0)
+    with torch.no_grad():
+        assert torch.allclose(provided(x), harness.critic_forward(state, x), atol=1e-6)
