@@ -58,6 +58,26 @@ HOMEWORKS = {
         # may call: a bug in log_likelihood_normal then costs item 1.2 only
         reference_copies={"q1_solution.py": "_reference/q1_solution.py"},
     ),
+    "hw_svhn": Homework(
+        name="hw_svhn",
+        # utils.py and q2_solution.py are the files of hw_gmvae_iwae_ssvae and hw_vae (the
+        # solution links to them): graded there, used here, so a student submits them again
+        student_files=(
+            "codebase/utils.py",
+            "codebase/models/fsvae.py",
+            "svhn_vae/flow.py",
+            "svhn_vae/logistic.py",
+            "q2_solution.py",
+            "q3_solution.py",
+        ),
+        # trusted stand-ins: the FSVAE's helpers, the WGAN's hw_vae objectives and the masks
+        # under the flow's log-density, so that a bug in one costs its own item only
+        reference_copies={
+            "codebase/utils.py": "_reference/utils.py",
+            "q2_solution.py": "_reference/q2_solution.py",
+            "svhn_vae/flow.py": "_reference/flow.py",
+        },
+    ),
 }
 
 

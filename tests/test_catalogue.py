@@ -18,7 +18,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
-from catalogue import hw_vae
+from catalogue import hw_svhn, hw_vae
 from catalogue.hw_gmvae_iwae_ssvae import BUGS, MORE_BUGS, MORE_VARIANTS, VARIANTS, Entry
 from submissions import HW, StaleEdit, build, scores_by_item
 
@@ -26,7 +26,8 @@ PROCESSES = 2  # the CI machine has two cores; each grading also runs a worker s
 if os.environ.get("CATALOGUE") == "all":  # the further entries, beyond CI's time budget
     BUGS, VARIANTS = BUGS + MORE_BUGS, VARIANTS + MORE_VARIANTS
 ENTRIES = {e.id: e for e in BUGS + VARIANTS}
-CATALOGUES = {"hw_vae": hw_vae}  # further homeworks; their entries' ids are "HW:ID"
+# further homeworks; their entries' ids are "HW:ID"
+CATALOGUES = {"hw_vae": hw_vae, "hw_svhn": hw_svhn}
 FULL_MARKS = {HW: 55, **{hw: c.FULL_MARKS for hw, c in CATALOGUES.items()}}
 ENTRIES.update({f"{hw}:{e.id}": e for hw, c in CATALOGUES.items() for e in c.BUGS + c.VARIANTS})
 BUG_IDS = [e.id for e in BUGS] + [f"{hw}:{e.id}" for hw, c in CATALOGUES.items() for e in c.BUGS]

@@ -1,0 +1,170 @@
+"""Requests that the hidden tests of hw_svhn send to the worker, and the inputs they send.
+
+Every call that reaches a helper of another file replaces it by the trusted one: the FSVAE's
+bound runs with the trusted codebase/utils.py, the flow's log-density with the trusted
+causal_mask, and the WGAN objectives with hw_vae's trusted objectives. A bug costs the points
+of its own item once.
+"""
+
+import functools
+from pathlib import Path
+
+import torch
+
+from grader import reference
+from grader.checks import run
+
+HW = "hw_svhn"
+FSVAE_WEIGHTS = Path(__file__).resolve().parent / "weights" / "fsvae.pt"
+FSVAE = ("codebase.models.fsvae", "FSVAE")
+UTILS_HELPERS = (
+    "sample_gaussian", "log_normal", "log_normal_mixture", "gaussian_parameters",
+    "log_bernoulli_with_logits", "kl_cat", "kl_normal", "duplicate", "log_sum_exp",
+    "log_mean_exp",
+)
+TRUSTED_UTILS = {"codebase.utils": {h: f"_reference.utils:{h}" for h in UTILS_HELPERS}}
+TRUSTED_MASK = {"svhn_vae.flow": {"causal_mask": "_reference.flow:causal_mask"}}
+Q2 = ("vf_wasserstein_distance", "lp_reg")
+# q3_solution imports hw_vae's objectives by name: replace them there and in q2_solution
+TRUSTED_Q2 = {m: {f: f"_reference.q2_solution:{f}" for f in Q2} for m in ("q2_solution",
+                                                                           "q3_solution")}
+
+
+def call(sandbox, target: str, *args, init: dict | None = None, patches: dict | None = None,
+         fallbacks: dict | None = None, repeat: int = 1, seed: int = 0, grad=None,
+         kwargs: dict | None = None, timeout: float | None = None) -> dict:
+    """One 'call' request: the student's `target` ('module:function' or 'module:Class.method')."""
+    request = {"op": "call", "target": target, "args": list(args), "repeat": repeat,
+               "seed": seed, "grad": grad, "patches": patches or {}, "kwargs": kwargs or {},
+               "fallbacks": fallbacks or {}}
+    if init is not None:
+        request["init"] = init
+    return run(sandbox, request, timeout)
+
+
+# ------------------------------------------------------------------------------------ FSVAE
+
+
+def fake_labels(n: int, seed: int = 0) -> torch.Tensor:
+    """(n,) seeded digits standing in for the labels that the SVHN subset lacks."""
+    return torch.randint(0, 10, (n,), generator=torch.Generator().manual_seed(seed))
+
+
+@functools.cache
+def fsvae_weights() -> dict:
+    """The shipped trained FSVAE (stored in float16), as float32."""
+    state = torch.load(FSVAE_WEIGHTS, weights_only=True)
+    return {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+
+
+def reference_fsvae(state: dict):
+    (module,) = reference.load(HW, FSVAE[0])
+    model = module.FSVAE()
+    model.load_state_dict(state)
+    return model
+
+
+def fsvae_call(sandbox, method: str, state: dict, *args, repeat: int = 1, seed: int = 0,
+               grad=None) -> dict:
+    """The student's FSVAE.<method> on `state`, with the trusted utils.py helpers."""
+    init = {"target": f"{FSVAE[0]}:{FSVAE[1]}", "kwargs": {}, "state": state}
+    return call(sandbox, f"{FSVAE[0]}:{FSVAE[1]}.{method}", *args, init=init,
+                patches=TRUSTED_UTILS, fallbacks={"codebase.utils": "_reference.utils"},
+                repeat=repeat, seed=seed, grad=grad)
+
+
+@functools.cache
+@torch.no_grad()
+def synthetic_svhn(n: int = 48, seed: int = 3) -> tuple[torch.Tensor, torch.Tensor]:
+    """(n, 3072) images in [0, 1] and (n, 10) one-hot labels, drawn from the trained FSVAE:
+    clip(mu(y, z) + noise, 0, 1) with z ~ p(z), so no data set is needed."""
+    model = reference_fsvae(fsvae_weights())
+    gen = torch.Generator().manual_seed(seed)
+    y = torch.nn.functional.one_hot(torch.randint(0, 10, (n,), generator=gen), 10).float()
+    z = torch.randn(n, model.z_dim, generator=gen)
+    mu = model.compute_mean_given(z, y)
+    return (mu + 0.05 * torch.randn(mu.shape, generator=gen)).clamp(0, 1), y
+
+
+# ------------------------------------------------------------------------------------- flow
+
+
+def flow_state(channels: int, hidden: int, seed: int, out_gain: float = 6.0) -> dict:
+    """Weights for AutoregressiveFlowPrior(channels, hidden): PyTorch's initialisation drawn
+    from `seed`, the last layer scaled by `out_gain` so that shifts and raw log-scales spread
+    over about (-2, 2) and tanh matters."""
+    (flow,) = reference.load(HW, "svhn_vae.flow")
+    torch.manual_seed(seed)
+    prior = flow.AutoregressiveFlowPrior(channels, hidden=hidden)
+    state = {k: v.detach().clone() for k, v in prior.state_dict().items()}
+    state["net.last.weight"] *= out_gain
+    return state
+
+
+def reference_flow(channels: int, hidden: int, state: dict):
+    (flow,) = reference.load(HW, "svhn_vae.flow")
+    prior = flow.AutoregressiveFlowPrior(channels, hidden=hidden)
+    prior.load_state_dict(state)
+    return prior
+
+
+def flow_call(sandbox, method: str, channels: int, hidden: int, state: dict, z: torch.Tensor,
+              grad=None) -> dict:
+    """The student's AutoregressiveFlowPrior.<method>(z), built with the trusted masks."""
+    target = "svhn_vae.flow:AutoregressiveFlowPrior"
+    init = {"target": target, "kwargs": {"channels": channels, "hidden": hidden}, "state": state}
+    return call(sandbox, f"{target}.{method}", z, init=init, patches=TRUSTED_MASK, grad=grad)
+
+
+def probes(shape: tuple, seed: int, delta: float = 1.0) -> torch.Tensor:
+    """(2 (1 + H W), C, H, W): two random base maps, each followed by one copy per position
+    with every channel of that position raised by `delta`."""
+    c, h, w = shape
+    gen = torch.Generator().manual_seed(seed)
+    out = []
+    for base in torch.randn(2, c, h, w, generator=gen):
+        bumps = base.repeat(h * w, 1, 1, 1)  # (H W, C, H, W)
+        bumps.view(h * w, c, h * w)[torch.arange(h * w), :, torch.arange(h * w)] += delta
+        out += [base[None], bumps]
+    return torch.cat(out)
+
+
+def dependencies(outputs: torch.Tensor, shape: tuple) -> torch.Tensor:
+    """(H W, H W) bool: [p, q] when bumping input position p changed output position q.
+
+    outputs: the (2 (1 + H W), C_out, H, W) results of a layer on probes(shape, ...).
+    """
+    _, h, w = shape
+    n = 1 + h * w
+    changed = torch.zeros(h * w, h * w, dtype=torch.bool)
+    for start in (0, n):
+        diff = (outputs[start + 1 : start + n] - outputs[start]).abs().amax(1)  # (H W, H, W)
+        changed |= diff.reshape(h * w, h * w) > 1e-5 * (1 + outputs.abs().max())
+    return changed
+
+
+def mask_layer_state(in_c: int, out_c: int, k: int, seed: int) -> dict:
+    """weight (out, in, k, k) and bias of a MaskedConv2d: no entry near zero, so that every
+    input the mask lets through visibly moves the output."""
+    gen = torch.Generator().manual_seed(seed)
+    signs = torch.randint(0, 2, (out_c, in_c, k, k), generator=gen) * 2 - 1
+    weight = signs * (0.5 + torch.rand(out_c, in_c, k, k, generator=gen))
+    return {"weight": weight.float(), "bias": torch.randn(out_c, generator=gen)}
+
+
+# -------------------------------------------------------------------------------- logistic
+
+
+def logistic_call(sandbox, x: torch.Tensor, params: torch.Tensor, grad=None) -> dict:
+    return call(sandbox, "svhn_vae.logistic:discretized_logistic_mixture_log_prob", x, params,
+                grad=grad)
+
+
+def mixture_params(shape: tuple, k: int, seed: int) -> torch.Tensor:
+    """(*shape, 3k) mixture parameters: logits ~ N(0, 1), means over [-1.1, 1.1] (some near
+    the edges), log-scales over [-5, 0] (from a fraction of a bin to half the range)."""
+    gen = torch.Generator().manual_seed(seed)
+    logits = torch.randn(*shape, k, generator=gen)
+    means = torch.rand(*shape, k, generator=gen) * 2.2 - 1.1
+    log_scales = torch.rand(*shape, k, generator=gen) * 5 - 5
+    return torch.cat([logits, means, log_scales], dim=-1)

@@ -1,0 +1,48 @@
+"""Train the FSVAE whose weights the quick tier tests on: python -m grader.hw_svhn.make_weights
+
+The reference FSVAE, trained with the provided loop on the course's 1083-image SVHN subset for
+--steps steps (default 300, about half a minute on one CPU thread). The subset has no labels,
+so each image gets a seeded random one: the decoder learns to ignore y, but the encoder's
+posteriors and the decoder's means are those of a trained model, unlike random weights.
+Stored in float16 as grader/hw_svhn/weights/fsvae.pt.
+"""
+
+import argparse
+
+import torch
+
+from grader import reference
+from grader.hw_svhn.harness import FSVAE_WEIGHTS, HW, fake_labels
+
+
+def train_reference(steps: int, seed: int, root: str | None) -> dict:
+    """The reference FSVAE's state after `steps` steps on the subset (seeded labels)."""
+    from coursekit.data import load_svhn_subset
+
+    fsvae, train, svhn = reference.load(HW, "codebase.models.fsvae", "codebase.train",
+                                        "codebase.svhn")
+    x = svhn.flatten_images(load_svhn_subset(root))  # (1083, 3072) uint8
+    torch.manual_seed(seed)
+    model = fsvae.FSVAE()
+    losses = train.train(model, x, fake_labels(len(x)), steps, progress=True)
+    print(f"NELBO over the last 20 steps: {losses[-20:].mean():.1f}")
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--steps", type=int, default=300, help="training steps")
+    p.add_argument("--seed", type=int, default=0, help="torch seed of the initialisation")
+    p.add_argument("--data-root", default=None, help="data folder (default: $VAECOURSE_DATA)")
+    args = p.parse_args()
+    torch.set_num_threads(1)
+    state = train_reference(args.steps, args.seed, args.data_root)
+    half = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+    FSVAE_WEIGHTS.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(half, FSVAE_WEIGHTS)
+    print(f"Saved {FSVAE_WEIGHTS}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Code shared by every homework: data sets, seeding, image grids (shipped by the release step)."""

@@ -1,0 +1,1 @@
+"""The homework's model: the fully supervised VAE (FSVAE)."""

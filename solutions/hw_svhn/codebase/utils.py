@@ -1,0 +1,1 @@
+../../hw_gmvae_iwae_ssvae/codebase/utils.py
