@@ -12,9 +12,10 @@ import torch
 from grader.checks import assert_close, assert_random, assert_same_mean, fail, outputs
 from grader.hw_gmvae_iwae_ssvae import harness
 
-# rec's standard error is about 0.05 nats with 40 calls; with q(y|x) detached from the label
+# rec's standard error is about 0.1 nats with 40 calls; with q(y|x) detached from the label
 # weights, the classifier's gradient is about 10 standard errors off (the reference's 160 calls
-# set most of that error, the student's gradient being nearly deterministic then).
+# set most of that error, the student's gradient being nearly deterministic then), and with z
+# detached the encoder's is over 40 off.
 REPEATS, REF_REPEATS = 40, 400
 GRAD_REPEATS, REF_GRAD_REPEATS = 24, 160
 CLS_BIAS = "cls.net.4.bias"  # (10,): the gradient of the bound reaches q(y|x) here
