@@ -28,6 +28,8 @@ SECRET_TEST = REPO / "grader" / HW / "test_utils.py"
 SECRET_WEIGHTS = REPO / "grader" / HW / "weights" / "vae.pt"
 SECRET_SOLUTION = SOLUTION / UTILS
 CANARY = "/tmp/vaecourse-hostile-canary"  # must not exist after grading
+RESULTS = "/tmp/vaecourse-hostile-results.json"  # where the grader writes (the cases aim at it)
+KEEP = "/tmp/vaecourse-hostile-keep"  # made before grading; must be unchanged after it
 TIMEOUT = 8.0  # seconds per call: test_utils.py's calls take well under one on the reference
 UTILS_ONLY = ("test_utils.py",)
 WITH_SSVAE = ("test_utils.py", "test_ssvae.py")
@@ -154,13 +156,14 @@ CASES = [
          in_sample("    print('x' * 100 * 2**20, flush=True)\n" + SAMPLE), lose=("1.1",),
          verdict="limited to 64 MB"),
     Case("write-outside", "writes a file in /tmp and over the grader's results, quietly",
-         in_sample("    for p in (" + repr(CANARY) + ", '/autograder/results/results.json',\n"
-                   "              " + repr(str(REPO / "README.md")) + "):\n"
+         in_sample("    for p in (" + repr(CANARY) + ", " + repr(RESULTS) + ",\n"
+                   "              " + repr(KEEP) + ", " + repr(str(REPO / "README.md")) + "):\n"
                    "        try:\n            open(p, 'w').write('pwned')\n"
                    "        except OSError:\n            pass\n" + SAMPLE)),
     Case("delete-outside", "deletes the grader's files, quietly",
          in_sample("    import os, shutil\n"
                    "    for p in (" + repr(str(SECRET_TEST)) + ", " + repr(str(REPO / "README.md"))
+                   + ", " + repr(RESULTS) + ", " + repr(KEEP)
                    + "):\n        try:\n            os.remove(p)\n"
                    "        except OSError:\n            pass\n"
                    "    try:\n        shutil.rmtree(" + repr(str(REPO / "grader")) + ")\n"

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hostile import CANARY, CASES, REPO, SECRETS_TEXT, grade
+from hostile import CANARY, CASES, KEEP, REPO, RESULTS, SECRETS_TEXT, grade
 from submissions import scores_by_item
 
 from grader.serialize import table
@@ -36,7 +36,9 @@ def stray_processes(wait: float = 10.0) -> list[str]:
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_hostile_submission_is_contained(case, tmp_path):
     """Does the attack end in its verdict, with the other items graded and nothing damaged?"""
-    results = tmp_path / "results.json"
+    results = Path(RESULTS)  # the path the cases try to overwrite and delete
+    results.write_text("stale")
+    Path(KEEP).write_text("keep")
     result = grade(case, tmp_path, results)
     shown = table(result) + "\nnotes: " + "; ".join(result.notes)
 
@@ -59,6 +61,7 @@ def test_hostile_submission_is_contained(case, tmp_path):
     text = results.read_text()
     assert not any(secret in text for secret in SECRETS_TEXT), "a secret reached the results"
     assert not Path(CANARY).exists()
+    assert Path(KEEP).read_text() == "keep"
     after = subprocess.run(["git", "ls-files", "-s", "grader", "solutions", "README.md"],
                            cwd=REPO, capture_output=True, text=True).stdout
     assert after == TRACKED
