@@ -47,6 +47,7 @@ class Case:
     keep: tuple = ("1.1", "2.1")  # items that must keep full marks (those not lost)
     graded: bool = True  # False: the submission cannot be read at all; a note says why
     note: str = ""  # a phrase one of the results' notes must contain
+    isolated: bool = False  # contained only by the namespaces and the user change (root only)
 
 
 def in_sample(body: str) -> dict:
@@ -151,7 +152,7 @@ CASES = [
          verdict="starting processes is not allowed"),
     Case("native-fork-bomb", "libc fork() through ctypes in a loop (gets past Python's hooks)",
          in_sample("    import ctypes\n    libc = ctypes.CDLL(None)\n    while True:\n"
-                   "        libc.fork()\n"), lose=("1.1",), verdict="timed out"),
+                   "        libc.fork()\n"), lose=("1.1",), verdict="timed out", isolated=True),
     Case("print-100mb", "prints 100 MB inside sample_gaussian",
          in_sample("    print('x' * 100 * 2**20, flush=True)\n" + SAMPLE), lose=("1.1",),
          verdict="limited to 64 MB"),
@@ -176,7 +177,8 @@ CASES = [
     Case("read-solution", "reads the reference solution",
          read_secret(SECRET_SOLUTION), lose=("1.1",), verdict="PermissionError"),
     Case("read-reference-copy", "reads the trusted helpers staged next to it",
-         read_secret(Path("_reference/utils.py")), lose=("1.1",), verdict="PermissionError"),
+         read_secret(Path("_reference/utils.py")), lose=("1.1",), verdict="PermissionError",
+         isolated=True),
     Case("network", "opens a TCP connection",
          in_sample("    import socket\n    socket.create_connection(('1.1.1.1', 53), timeout=2)\n"
                    + SAMPLE), lose=("1.1",), verdict="network access is not allowed"),
