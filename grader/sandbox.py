@@ -71,6 +71,13 @@ class Reply:
 
     def _message(self) -> str:
         if self.status == "timeout":
+            held = self.error.get("memory_mb", 0)
+            if held >= 1024:  # torch alone holds a few hundred MB
+                return (
+                    f"timed out after {self.error.get('seconds', 0):.0f} s while holding "
+                    f"{held / 1024:.1f} GB of memory: look for memory that grows without end "
+                    "(a list that keeps every batch, a tensor far larger than needed)"
+                )
             return (
                 f"timed out after {self.error.get('seconds', 0):.0f} s: look for an infinite "
                 "loop or a much slower computation than needed (a Python loop over a batch?)"
@@ -225,8 +232,10 @@ class Sandbox:
                 "message": f"the result is {exc.args[0] >> 20} MB: return only what was asked",
             }, log_tail=self.log_tail())
         if payload is None:
+            held = self.memory_mb()
             self.kill()
-            return Reply("timeout", error={"seconds": timeout}, log_tail=self.log_tail())
+            return Reply("timeout", error={"seconds": timeout, "memory_mb": held},
+                         log_tail=self.log_tail())
         try:
             reply = torch.load(io.BytesIO(payload), weights_only=True)
             if not isinstance(reply, dict) or not isinstance(reply.get("ok"), bool):
@@ -288,6 +297,26 @@ class Sandbox:
                 return f.read().decode("utf-8", "replace")
         except OSError:
             return ""
+
+    def memory_mb(self) -> int:
+        """Resident memory of the worker and everything it started (its session), in MB."""
+        if self.proc is None:
+            return 0
+        total_kb = 0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+                session = int(stat.rsplit(")", 1)[1].split()[3])  # fields after the name
+                if session != self.proc.pid:
+                    continue
+                for line in (entry / "status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total_kb += int(line.split()[1])
+            except (OSError, ValueError, IndexError):
+                continue  # gone meanwhile, or not ours to read
+        return total_kb >> 10
 
     def kill(self) -> None:
         if self.proc is not None:

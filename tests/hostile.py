@@ -43,11 +43,12 @@ class Case:
     make: object = None  # (tmp folder) -> submission path, instead of edits
     tests: tuple = UTILS_ONLY
     lose: tuple = ()  # items that must lose points
-    verdict: str = ""  # a phrase that a failed test of each lost item must say
+    verdict: str | tuple = ""  # a phrase (or one of several) that each lost item must say
     keep: tuple = ("1.1", "2.1")  # items that must keep full marks (those not lost)
     graded: bool = True  # False: the submission cannot be read at all; a note says why
     note: str = ""  # a phrase one of the results' notes must contain
     isolated: bool = False  # contained only by the namespaces and the user change (root only)
+    timeout: float = TIMEOUT  # seconds per call
 
 
 def in_sample(body: str) -> dict:
@@ -133,7 +134,10 @@ CASES = [
          verdict="while importing codebase/models/ssvae.py", note="importing"),
     Case("memory-bomb", "allocates without end inside sample_gaussian",
          in_sample("    hoard = []\n    while True:\n        hoard.append(bytearray(2**28))\n"),
-         lose=("1.1",), verdict="MemoryError"),
+         lose=("1.1",), verdict=("MemoryError", "GB of memory"), timeout=60.0),
+    Case("memory-hog-hang", "fills 2 GB, then waits forever inside sample_gaussian",
+         in_sample("    import time\n    hoard = bytearray(2**31)\n    time.sleep(3600)\n"),
+         lose=("1.1",), verdict="GB of memory: look for memory that grows"),
     Case("tensor-memory-bomb", "asks torch for 1 TB inside sample_gaussian",
          in_sample("    return torch.empty(2**38, dtype=torch.float32).fill_(0)\n"),
          lose=("1.1",), verdict="RuntimeError"),
@@ -243,7 +247,7 @@ def grade(case: Case, tmp: Path, results: Path | None = None):
     from grader import run
 
     args = ("-o", "python_files=" + " ".join(case.tests))
-    return run.main(HW, make_submission(case, tmp), timeout=TIMEOUT, pytest_args=args,
+    return run.main(HW, make_submission(case, tmp), timeout=case.timeout, pytest_args=args,
                     results=results)
 
 
