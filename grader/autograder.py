@@ -99,12 +99,15 @@ def grader_files(hw: Homework) -> dict[str, Path]:
 
 
 def solution_files(hw: Homework) -> dict[str, Path]:
-    """What grading reads from solutions/<hw>: its packages (reference.load imports modules
-    from them) and the sources of the reference copies staged next to the submission."""
+    """What grading reads from solutions/<hw>: its packages and top-level modules
+    (reference.load imports from both: hw_vae's full tier trains with vae_mnist.py) and the
+    sources of the reference copies staged next to the submission."""
     files = {}
-    for package in sorted(hw.solution.iterdir()):
-        if (package / "__init__.py").is_file():
-            files.update(_tree(package, f"solutions/{hw.name}/{package.name}"))
+    for entry in sorted(hw.solution.iterdir()):
+        if (entry / "__init__.py").is_file():
+            files.update(_tree(entry, f"solutions/{hw.name}/{entry.name}"))
+        elif entry.suffix == ".py" and entry.is_file():
+            files[f"solutions/{hw.name}/{entry.name}"] = entry
     for source in hw.reference_copies:
         files[f"solutions/{hw.name}/{source}"] = hw.solution / source
     return files

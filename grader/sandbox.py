@@ -142,6 +142,9 @@ class Sandbox:
             "HOME": str(self.home),
             "TMPDIR": str(self.home),
             "OMP_NUM_THREADS": str(self.limits.threads),
+            # idle threads sleep instead of spinning: a training at two threads on a machine
+            # that grades other submissions too slowed down many times over while spinning
+            "OMP_WAIT_POLICY": "PASSIVE",
             "PYTHONDONTWRITEBYTECODE": "1",
             "PYTHONHASHSEED": "0",
             "MPLBACKEND": "Agg",

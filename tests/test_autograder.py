@@ -122,3 +122,14 @@ def test_run_autograder_writes_results_when_the_grader_cannot_start(
     assert run.returncode != 0
     results = json.loads((root / "results" / "results.json").read_text())
     assert results["score"] == 0 and "failed before grading" in results["output"]
+
+
+def test_every_homework_ships_what_its_reference_imports() -> None:
+    """Does each bundle hold the solution modules that reference.load imports (hw_vae's full
+    tier trains with solutions/hw_vae/vae_mnist.py, a top-level module, not a package)?"""
+    from grader.autograder import solution_files
+    from grader.homeworks import HOMEWORKS
+
+    shipped = solution_files(HOMEWORKS["hw_vae"])
+    assert "solutions/hw_vae/vae_mnist.py" in shipped
+    assert "solutions/hw_vae/q1_solution.py" in shipped
