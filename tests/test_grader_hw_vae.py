@@ -11,11 +11,11 @@ from grader.serialize import table
 
 HW = "hw_vae"
 SOLUTION = REPO / "solutions" / HW
-FULL_MARKS = 28
+FULL_MARKS = 43
 
 
 def test_reference_earns_full_marks_through_the_cli(tmp_path):
-    """Does `python -m grader hw_vae SOLUTION` give the reference 28/28 and write results.json?"""
+    """Does `python -m grader hw_vae SOLUTION` give the reference 43/43 and write results.json?"""
     results = tmp_path / "results.json"
     proc = subprocess.run(
         [sys.executable, "-m", "grader", HW, str(SOLUTION), "--results", str(results)],
@@ -30,7 +30,8 @@ def test_reference_earns_full_marks_through_the_cli(tmp_path):
     assert not failed, proc.stdout
     assert payload["score"] == sum(t["max_score"] for t in payload["tests"]) == FULL_MARKS
     items = {t["number"] for t in payload["tests"]}
-    assert items == {"1.1", "1.2", "1.3", "1.4", "1.5", "2.2", "2.4"}
+    assert items == {"1.1", "1.2", "1.3", "1.4", "1.5", "2.2", "2.4", "4.1", "4.2", "5.1", "5.2",
+                     "5.3"}
 
 
 def test_stubs_earn_zero_with_a_clear_reason_per_test(tmp_path):
@@ -67,3 +68,26 @@ def test_hidden_tests_critic_matches_the_provided_one():
     x = harness.scattered(256, seed=0)
     with torch.no_grad():
         assert torch.allclose(provided(x), harness.critic_forward(state, x), atol=1e-6)
+
+
+def test_calibrated_weights_of_parts_4_and_5():
+    """Do the seeded weights of the Part 4 and 5 tests give the spreads their docstrings say?"""
+    import torch
+
+    from grader.hw_vae import harness
+
+    conv = harness.conv_reference(harness.conv_calibrated_state())
+    with torch.no_grad():
+        mean, log_std = conv.encode(harness.conv_images(256, seed=1))
+        x_mean = conv.decode(torch.randn(256, 4, generator=torch.Generator().manual_seed(2)))
+    assert torch.allclose(mean.std(0), torch.ones(4), atol=1e-4)
+    assert torch.allclose(log_std.mean(0), torch.full((4,), -0.7), atol=1e-4)
+    assert abs(x_mean.mean() - 0.35) < 1e-4 and abs(x_mean.std() - 0.3) < 1e-3
+    for kind in ("diagonal", "scalar"):
+        model = harness.vae2d_reference(kind, harness.vae2d_calibrated_state(kind))
+        with torch.no_grad():
+            _, log_var = model.encode(harness.vae2d_points(512, seed=2))
+            _, dec_log_var = model.decode(torch.randn(7, 2))
+        assert torch.allclose(log_var.mean(0), torch.full((2,), 0.5), atol=1e-4)
+        assert torch.allclose(log_var.std(0), torch.full((2,), 0.7), atol=1e-4)
+        assert torch.allclose(dec_log_var, torch.full_like(dec_log_var, 0.8), atol=1e-4)

@@ -3,14 +3,14 @@ each written as one text replacement in the reference solution's student files.
 
 Data only, in the format of catalogue/hw_gmvae_iwae_ssvae.py: tests/test_catalogue.py builds
 and grades every entry. A bug must cost points on `item` and on no other item; a variant must
-keep all 28 points.
+keep all FULL_MARKS points.
 """
 
 from catalogue.hw_gmvae_iwae_ssvae import Entry, bug, variant
 
 Q1 = "q1_solution.py"
 Q2 = "q2_solution.py"
-FULL_MARKS = 28
+FULL_MARKS = 43  # Problems 1-2 (28) and the autograded items of Parts 4 (6) and 5 (9)
 
 # ------------------------------------------------------------------ texts of the reference solution
 
@@ -384,3 +384,305 @@ VARIANTS = [
 ]
 
 __all__ = ["BUGS", "FULL_MARKS", "VARIANTS", "Entry"]
+
+# ============================================================= Parts 4 and 5 (conv_vae, vae2d)
+
+CONV = "conv_vae.py"
+VAE2D = "vae2d.py"
+
+CONV_STD = "        std = log_std.exp()\n"
+CONV_Z = "        z = mean + std * torch.randn_like(mean)  # (batch, latent_dim), reparameterized\n"
+CONV_S = "        s = self.decoder_std\n"
+CONV_REC = "        per_pixel = 0.5 * ((x - x_mean) / s).pow(2) + math.log(s) + 0.5 * LOG_2PI\n"
+CONV_SUM = "        rec = per_pixel.flatten(1).sum(1)  # (batch,)\n"
+CONV_KL = "        kl = (0.5 * (mean.pow(2) + std.pow(2) - 1) - log_std).sum(1)  # (batch,)\n"
+CONV_RETURN = "        return (rec + kl).mean(), kl.mean(), rec.mean()\n"
+CONV_DECODE = (
+    "        x_mean = self.decode(z)  # (batch, 1, 28, 28)\n"
+    "        # -log N(x; x_mean, s^2) per pixel = (x - x_mean)^2 / (2 s^2) + log s"
+    " + log(2 pi) / 2\n"
+)
+CONV_BODY = (
+    "        mean, log_std = self.encode(x)  # (batch, latent_dim) each\n" + CONV_STD + CONV_Z
+    + CONV_DECODE + CONV_S + CONV_REC + CONV_SUM
+    + "        # KL(N(m, s^2) || N(0, 1)) = (m^2 + s^2 - 1) / 2 - log s, per latent dimension\n"
+    + CONV_KL + CONV_RETURN
+)
+SAMPLE_Z = "        z = torch.randn(n, self.latent_dim, device=device)  # (n, latent_dim)\n"
+SAMPLE_RETURN = "        return self.decode(z)\n"
+
+DIAG = (
+    "    per_dim = -0.5 * (LOG_2PI + log_var + (x - mu).pow(2) * torch.exp(-log_var))"
+    "  # (batch, D)\n"
+)
+SCALAR_SQUEEZE = "    log_var = log_var.squeeze(-1)  # (batch,)\n"
+SCALAR_SQUARED = "    squared = (x - mu).pow(2).sum(-1)  # (batch,) ||x - mu||^2\n"
+SCALAR_RETURN = (
+    "    return -0.5 * (dims * (LOG_2PI + log_var) + squared * torch.exp(-log_var))\n"
+)
+SCALAR_BODY = "    dims = x.shape[-1]\n" + SCALAR_SQUEEZE + SCALAR_SQUARED + SCALAR_RETURN
+LOSS_Z = "        z = mu + torch.exp(0.5 * log_var) * torch.randn_like(mu)  # reparameterized\n"
+LOSS_KL = "        kl = 0.5 * (mu.pow(2) + log_var.exp() - 1 - log_var).sum(-1)  # (batch,) nats\n"
+LOSS_BITS = "        to_bits = 1 / (x.shape[-1] * math.log(2))\n"
+LOSS_RETURN = (
+    "        return (rec + kl).mean() * to_bits, kl.mean() * to_bits, rec.mean() * to_bits\n"
+)
+IW_EPS = "        eps = torch.randn(m, batch, latent, dtype=mu.dtype, device=mu.device)\n"
+IW_PZ = "        log_pz = (-0.5 * (LOG_2PI + z.pow(2))).sum(-1)  # (m, batch) log N(z; 0, I)\n"
+IW_QZ = (
+    "        log_qz = (-0.5 * (LOG_2PI + log_var + eps.pow(2))).sum(-1)  # (m, batch) log q(z|x)\n"
+)
+IW_BOUND = (
+    "        bound = torch.logsumexp(log_px + log_pz - log_qz, dim=0) - math.log(m)  # (batch,)\n"
+)
+IW_RETURN = "        return -bound / (x.shape[-1] * math.log(2))\n"
+IW_AFTER_ENCODE = (
+    "        m, (batch, latent) = num_samples, mu.shape\n" + IW_EPS
+    + "        z = mu + torch.exp(0.5 * log_var) * eps  # (m, batch, latent)\n"
+    "        x_rep = x.expand(m, *x.shape).reshape(m * batch, -1)  # (m batch, data_dim)\n"
+    "        log_px = self.decoder_log_prob(x_rep, z.reshape(m * batch, latent))"
+    ".reshape(m, batch)\n" + IW_PZ + IW_QZ + IW_BOUND + IW_RETURN
+)
+
+PART4_BUGS = [
+    bug(
+        "conv-log-std-as-log-variance", "4.1", CONV, CONV_STD + CONV_Z,
+        "        std = (0.5 * log_std).exp()\n" + CONV_Z,
+        "Reads the encoder's second output as a log-variance, which the handout says is a log-std.",
+    ),
+    bug(
+        "conv-decoder-std-as-variance", "4.1", CONV, CONV_REC,
+        "        per_pixel = 0.5 * (x - x_mean).pow(2) / s + 0.5 * math.log(s) + 0.5 * LOG_2PI\n",
+        "Uses decoder_std = 0.1 as the variance of p(x|z).",
+    ),
+    bug(
+        "conv-no-normalising-constant", "4.1", CONV, CONV_REC,
+        "        per_pixel = 0.5 * ((x - x_mean) / s).pow(2)\n",
+        "A squared error over 2 s^2 without log s + log(2 pi) / 2: no longer a log-density, so "
+        "nats and bits per dimension are off by 784 (log s + log(2 pi) / 2).",
+    ),
+    bug(
+        "conv-mean-over-pixels", "4.1", CONV, CONV_SUM,
+        "        rec = per_pixel.flatten(1).mean(1)  # (batch,)\n",
+        "Averages the reconstruction over the 784 pixels instead of summing.",
+    ),
+    bug(
+        "conv-sum-over-batch", "4.1", CONV, CONV_RETURN,
+        "        return (rec + kl).sum(), kl.sum(), rec.sum()\n",
+        "Sums over the batch instead of averaging.",
+    ),
+    bug(
+        "conv-kl-no-minus-one", "4.1", CONV, CONV_KL,
+        "        kl = (0.5 * (mean.pow(2) + std.pow(2)) - log_std).sum(1)  # (batch,)\n",
+        "Forgets the -1 of the closed-form KL.",
+    ),
+    bug(
+        "conv-z-is-the-mean", "4.1", CONV, CONV_Z,
+        "        z = mean\n",
+        "Decodes the posterior mean instead of a sample: an autoencoder's loss, not the ELBO.",
+    ),
+    bug(
+        "conv-sample-without-rsample", "4.1", CONV, CONV_Z,
+        "        z = torch.distributions.Normal(mean, std).sample()\n",
+        "Draws z with sample(), not rsample(): no gradient reaches the encoder through z.",
+    ),
+    bug(
+        "conv-hard-coded-std", "4.1", CONV, CONV_S,
+        "        s = 0.1\n",
+        "Hard-codes 0.1 instead of the model's decoder_std hyper-parameter.",
+    ),
+    bug(
+        "conv-terms-swapped", "4.1", CONV, CONV_RETURN,
+        "        return (rec + kl).mean(), rec.mean(), kl.mean()\n",
+        "Returns (nelbo, rec, kl): the curves would show the KL as the reconstruction.",
+    ),
+    bug(
+        "conv-bernoulli-likelihood", "4.1", CONV, CONV_REC,
+        "        per_pixel = torch.nn.functional.binary_cross_entropy_with_logits(\n"
+        "            x_mean, x, reduction='none')\n",
+        "A Bernoulli likelihood on the logits: the binarized-MNIST habit, not the Gaussian asked.",
+    ),
+    bug(
+        "sample-adds-decoder-noise", "4.2", CONV, SAMPLE_RETURN,
+        "        x_mean = self.decode(z)\n"
+        "        return x_mean + self.decoder_std * torch.randn_like(x_mean)\n",
+        "Returns draws of p(x|z) (grainy) instead of the decoder's means.",
+    ),
+    bug(
+        "sample-uniform-z", "4.2", CONV, SAMPLE_Z,
+        "        z = torch.rand(n, self.latent_dim, device=device)\n",
+        "Draws z from U(0, 1) instead of the prior N(0, I).",
+    ),
+    bug(
+        "sample-zero-z", "4.2", CONV, SAMPLE_Z,
+        "        z = torch.zeros(n, self.latent_dim, device=device)\n",
+        "Decodes the prior's mean n times: n copies of one image.",
+    ),
+    bug(
+        "sample-flattened", "4.2", CONV, SAMPLE_RETURN,
+        "        return self.decode(z).reshape(n, -1)\n",
+        "Returns (n, 784) instead of (n, 1, 28, 28).",
+    ),
+    bug(
+        "sample-sigmoid", "4.2", CONV, SAMPLE_RETURN,
+        "        return torch.sigmoid(self.decode(z))\n",
+        "Squashes the means through a sigmoid, as if they were logits.",
+    ),
+]
+
+PART5_BUGS = [
+    bug(
+        "diagonal-std-for-variance", "5.1", VAE2D, DIAG,
+        "    per_dim = -0.5 * (LOG_2PI + log_var + (x - mu).pow(2) * torch.exp(-0.5 * log_var))\n",
+        "Divides the squared error by sigma instead of sigma^2.",
+    ),
+    bug(
+        "diagonal-no-log-2pi", "5.1", VAE2D, DIAG,
+        "    per_dim = -0.5 * (log_var + (x - mu).pow(2) * torch.exp(-log_var))\n",
+        "Drops log(2 pi), which the bits per dimension need.",
+    ),
+    bug(
+        "scalar-normaliser-once", "5.1", VAE2D, SCALAR_RETURN,
+        "    return -0.5 * (LOG_2PI + log_var + squared * torch.exp(-log_var))\n",
+        "Counts log(2 pi sigma^2) once instead of once per coordinate.",
+    ),
+    bug(
+        "scalar-mean-over-coordinates", "5.1", VAE2D, SCALAR_SQUARED,
+        "    squared = (x - mu).pow(2).mean(-1)\n",
+        "Averages the squared error over the coordinates instead of summing.",
+    ),
+    bug(
+        "scalar-no-squeeze", "5.1", VAE2D, SCALAR_SQUEEZE, "",
+        "Keeps log_var (batch, 1): added to a (batch,) sum it broadcasts to (batch, batch).",
+    ),
+    bug(
+        "loss-in-nats", "5.2", VAE2D, LOSS_BITS,
+        "        to_bits = 1.0\n",
+        "Reports nats, not bits per dimension.",
+    ),
+    bug(
+        "loss-bits-not-per-dimension", "5.2", VAE2D, LOSS_BITS,
+        "        to_bits = 1 / math.log(2)\n",
+        "Converts to bits but forgets to divide by the 2 dimensions.",
+    ),
+    bug(
+        "loss-kl-log-var-as-log-std", "5.2", VAE2D, LOSS_KL,
+        "        kl = (0.5 * (mu.pow(2) + (2 * log_var).exp() - 1) - log_var).sum(-1)\n",
+        "Reads the encoder's log-variance as a log-std in the KL.",
+    ),
+    bug(
+        "loss-variance-as-std", "5.2", VAE2D, LOSS_Z,
+        "        z = mu + torch.exp(log_var) * torch.randn_like(mu)\n",
+        "Scales the noise by the variance instead of the standard deviation.",
+    ),
+    bug(
+        "loss-z-is-the-mean", "5.2", VAE2D, LOSS_Z,
+        "        z = mu\n",
+        "Decodes the posterior mean instead of a sample of q(z|x).",
+    ),
+    bug(
+        "loss-detached-z", "5.2", VAE2D, LOSS_Z,
+        "        z = (mu + torch.exp(0.5 * log_var) * torch.randn_like(mu)).detach()\n",
+        "Detaches z: the decoder term no longer trains the encoder.",
+    ),
+    bug(
+        "iwae-no-log-m", "5.3", VAE2D, IW_BOUND,
+        "        bound = torch.logsumexp(log_px + log_pz - log_qz, dim=0)\n",
+        "log of the sum of the weights, not of their mean: too high by log m.",
+    ),
+    bug(
+        "iwae-mean-of-log-weights", "5.3", VAE2D, IW_BOUND,
+        "        bound = (log_px + log_pz - log_qz).mean(0)\n",
+        "Averages the log-weights: the ELBO again, whatever m.",
+    ),
+    bug(
+        "iwae-unstable", "5.3", VAE2D, IW_BOUND,
+        "        bound = (log_px + log_pz - log_qz).exp().mean(0).log()\n",
+        "Exponentiates the log-weights directly: exp underflows to 0 and the bound to -inf.",
+    ),
+    bug(
+        "iwae-one-sample-repeated", "5.3", VAE2D, IW_EPS,
+        "        eps = torch.randn(1, batch, latent).expand(m, -1, -1)\n",
+        "Draws one z per example and repeats it m times: the ELBO's estimate, not the IWAE's.",
+    ),
+    bug(
+        "iwae-without-prior-and-posterior", "5.3", VAE2D, IW_BOUND,
+        "        bound = torch.logsumexp(log_px, dim=0) - math.log(m)\n",
+        "Weights the samples by p(x|z) alone, leaving out p(z) / q(z|x).",
+    ),
+    bug(
+        "iwae-posterior-without-log-var", "5.3", VAE2D, IW_QZ,
+        "        log_qz = (-0.5 * (LOG_2PI + eps.pow(2))).sum(-1)\n",
+        "log q(z|x) without its log-variance term: the density of eps, not of z.",
+    ),
+]
+
+PART45_VARIANTS = [
+    variant(
+        "conv-distributions", CONV, CONV_BODY,
+        "        Normal = torch.distributions.Normal\n"
+        "        mean, log_std = self.encode(x)\n"
+        "        q = Normal(mean, log_std.exp())\n"
+        "        z = q.rsample()\n"
+        "        log_px = Normal(self.decode(z), self.decoder_std).log_prob(x)\n"
+        "        rec = -log_px.sum(dim=(1, 2, 3))\n"
+        "        prior = Normal(torch.zeros_like(mean), torch.ones_like(mean))\n"
+        "        kl = torch.distributions.kl_divergence(q, prior).sum(-1)\n"
+        "        nelbo = rec + kl\n"
+        "        return nelbo.mean(), kl.mean(), rec.mean()\n",
+        "torch.distributions: rsample, log_prob and kl_divergence.",
+    ),
+    variant(
+        "conv-monte-carlo-kl", CONV, CONV_KL,
+        "        log_q = (-0.5 * ((z - mean) / std).pow(2) - log_std).sum(1)\n"
+        "        log_p = (-0.5 * z.pow(2)).sum(1)  # the 2 pi terms cancel\n"
+        "        kl = log_q - log_p  # one-sample estimate of the KL\n",
+        "A one-sample Monte-Carlo KL, log q(z|x) - log p(z) at the same z: the same expectation.",
+    ),
+    variant(
+        "conv-two-samples", CONV, CONV_Z + CONV_DECODE + CONV_S + CONV_REC + CONV_SUM,
+        "        z = mean + std * torch.randn(2, *mean.shape)  # (2, batch, latent): two draws\n"
+        "        x_mean = self.decode(z.flatten(0, 1)).unflatten(0, (2, -1))\n"
+        "        s = self.decoder_std\n"
+        "        per_pixel = 0.5 * ((x - x_mean) / s).pow(2) + math.log(s) + 0.5 * LOG_2PI\n"
+        "        rec = per_pixel.flatten(2).sum(2).mean(0)  # (batch,), the mean of two draws\n",
+        "Averages the reconstruction over two draws of z per example (lower variance).",
+    ),
+    variant(
+        "sample-clamped-distributions", CONV, SAMPLE_Z + SAMPLE_RETURN,
+        "        z = torch.distributions.Normal(0.0, 1.0).sample((n, self.latent_dim)).to(device)\n"
+        "        return self.decode(z).clamp(0.0, 1.0)\n",
+        "z from torch.distributions, and the means clipped to [0, 1] for display.",
+    ),
+    variant(
+        "scalar-via-diagonal", VAE2D, SCALAR_BODY,
+        "    return log_prob_diagonal(x, mu, log_var.expand_as(x))\n",
+        "The shared variance expanded to every coordinate and passed to log_prob_diagonal.",
+    ),
+    variant(
+        "loss-distributions", VAE2D,
+        LOSS_Z + "        rec = -self.decoder_log_prob(x, z)  # (batch,) nats\n",
+        "        q = torch.distributions.Normal(mu, torch.exp(0.5 * log_var))\n"
+        "        rec = -self.decoder_log_prob(x, q.rsample())\n",
+        "z from torch.distributions' rsample.",
+    ),
+    variant(
+        "iwae-batch-first-log-mean-exp", VAE2D, IW_AFTER_ENCODE,
+        "        std = torch.exp(0.5 * log_var)\n"
+        "        log_w = []\n"
+        "        for _ in range(num_samples):  # one z per example at a time\n"
+        "            z = mu + std * torch.randn_like(mu)\n"
+        "            log_q = log_prob_diagonal(z, mu, log_var)\n"
+        "            log_p = log_prob_diagonal(z, torch.zeros_like(z), torch.zeros_like(z))\n"
+        "            log_w.append(self.decoder_log_prob(x, z) + log_p - log_q)\n"
+        "        log_w = torch.stack(log_w, dim=1)  # (batch, m)\n"
+        "        top = log_w.max(dim=1, keepdim=True).values\n"
+        "        bound = (log_w - top).exp().mean(1).log() + top.squeeze(1)\n"
+        "        return -bound / (2 * math.log(2))\n",
+        "A loop over the samples, log_prob_diagonal for log p(z) and log q(z|x), a hand-written "
+        "stable log-mean-exp over a (batch, m) layout.",
+    ),
+]
+
+BUGS = BUGS + PART4_BUGS + PART5_BUGS
+VARIANTS = VARIANTS + PART45_VARIANTS
