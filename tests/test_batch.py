@@ -15,6 +15,7 @@ from submissions import HW, REPO, build
 from grader import batch
 
 ONLY = "test_utils.py"  # the hidden tests of utils.py, items 1.1 and 2.1 (14 points): seconds
+SLOW = ("codebase/utils.py", "    return m + v.sqrt() * torch.randn_like(m)\n")  # (file, text)
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}
 
 
@@ -99,12 +100,17 @@ def test_rerun_grades_only_missing_or_changed_students(graded):
 def test_interrupted_batch_leaves_only_complete_results(tmp_path):
     """Does Ctrl-C mid-grading leave no partial results, exit 130, and resume to the end?"""
     subs, out = make_submissions(tmp_path / "subs"), tmp_path / "out"
+    # alice's sample_gaussian sleeps, so her grading is surely under way when Ctrl-C comes (a
+    # reference grading takes 3 s: on a busy machine the poll below could miss all of it)
+    build(subs / "alice", {SLOW[0]: (SLOW[1], "    import time\n    time.sleep(60)\n")})
     cmd = [sys.executable, "-m", "grader", "batch", HW, str(subs), "--out", str(out),
            "--only", ONLY, "--jobs", "1"]
     proc = subprocess.Popen(cmd, cwd=REPO, env=ENV, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
-    while not list(out.glob("*/.partial-*")) and time.monotonic() < deadline:
-        time.sleep(0.1)  # wait until a grading is under way
+    while not list(out.glob("alice/.partial-*")) and time.monotonic() < deadline:
+        time.sleep(0.1)  # wait until alice's grading is under way
+    assert proc.poll() is None, "the batch ended before alice's grading was seen under way"
+    time.sleep(1)
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, stderr
@@ -116,6 +122,7 @@ def test_interrupted_batch_leaves_only_complete_results(tmp_path):
     assert not (out / "alice" / "results.json").exists()  # interrupted: nothing committed
     rows = read_csv(out / "grades.csv")
     assert rows["alice"]["status"].startswith("not graded: no results yet")
+    build(subs / "alice")  # the reference again: a changed submission is regraded
     resumed = run_batch(subs, out, "--jobs", "2")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert {s: r["status"] for s, r in read_csv(out / "grades.csv").items()}.keys() == {
