@@ -72,6 +72,23 @@ def test_training_check_skips_without_the_subset(tmp_path):
 # ------------------------------------------------------------------ the hidden tests' own pieces
 
 
+def test_shipped_fsvae_weights_round_trip_within_half_a_step():
+    """quantize_4bit then dequantize_4bit moves no weight by more than half its row's step,
+    keeps small and integer tensors, and the shipped file loads into the reference FSVAE."""
+    gen = torch.Generator().manual_seed(0)
+    state = {"w": torch.randn(300, 41, generator=gen) * 3, "odd": torch.randn(4097, generator=gen),
+             "b": torch.randn(7, generator=gen), "n": torch.tensor(5)}
+    back = harness.dequantize_4bit(harness.quantize_4bit(state))
+    stored = harness.quantize_4bit(state)["w"]
+    half_step = stored["step"].float()[:, None] / 2
+    assert ((back["w"] - state["w"]).abs() <= half_step * 1.01 + 1e-3).all()
+    assert (back["odd"] - state["odd"]).abs().max() < 0.5
+    assert torch.allclose(back["b"], state["b"], atol=1e-2) and back["n"].item() == 5
+    shipped = harness.fsvae_weights()
+    assert all(v.dtype == torch.float32 for v in shipped.values() if v.is_floating_point())
+    harness.reference_fsvae(shipped)  # load_state_dict is strict
+
+
 def test_hidden_tests_networks_match_the_provided_ones():
     """Do the hidden tests' critic and generator compute what q3_model's modules compute?"""
     (model,) = reference.load(HW, "q3_model")
