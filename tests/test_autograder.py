@@ -84,29 +84,45 @@ def test_zip_is_reproducible(bundle: Path, tmp_path: Path) -> None:
     assert again.read_bytes() == bundle.read_bytes()
 
 
+def grade_with_bundle(bundle: Path, root: Path, homework, *options: str) -> tuple[dict, str]:
+    """Unpack `bundle` as Gradescope does under `root`, submit the reference's student files
+    and run run_autograder; return results.json and the run's output."""
+    unpack(bundle, root / "source")
+    shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
+    for name in homework.student_files:
+        (root / "submission" / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(homework.solution / name, root / "submission" / name)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=sys.executable, OMP_NUM_THREADS="1")
+    run = subprocess.run([str(root / "run_autograder"), *options], cwd=root, env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return json.loads((root / "results" / "results.json").read_text()), run.stdout
+
+
+def assert_full_marks(results: dict, output: str) -> None:
+    tests = results["tests"]
+    assert tests and all({"name", "score", "max_score"} <= set(t) for t in tests)
+    assert [t["name"] for t in tests if t["score"] != t["max_score"]] == [], output
+    assert results["score"] == sum(t["max_score"] for t in tests) > 0
+
+
 def test_run_autograder_grades_a_submission(bundle: Path, tmp_path: Path) -> None:
     """Unpacked as Gradescope does, does run_autograder give the reference full marks in a
     valid results.json, with the grader's files made unreadable to other users?"""
     root = tmp_path / "autograder"
-    unpack(bundle, root / "source")
-    shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
-    for name in HW.student_files:
-        (root / "submission" / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(HW.solution / name, root / "submission" / name)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    env.update(AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=sys.executable, OMP_NUM_THREADS="1")
     # One hidden test file only (a few seconds); tests/test_grader.py grades the whole quick tier.
-    run = subprocess.run(
-        [str(root / "run_autograder"), "--only", "test_utils.py"],
-        cwd=root, env=env, capture_output=True, text=True, timeout=600,
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
-    results = json.loads((root / "results" / "results.json").read_text())
-    tests = results["tests"]
-    assert tests and all({"name", "score", "max_score"} <= set(t) for t in tests)
-    assert [t["name"] for t in tests if t["score"] != t["max_score"]] == [], run.stdout
-    assert results["score"] == sum(t["max_score"] for t in tests) > 0
+    assert_full_marks(*grade_with_bundle(bundle, root, HW, "--only", "test_utils.py"))
     assert stat.S_IMODE((root / "source" / "grader").stat().st_mode) & 0o077 == 0
+
+
+@pytest.mark.parametrize("name", sorted(set(homeworks.HOMEWORKS) - {HW.name}))
+def test_every_homework_bundle_grades_its_reference(name: str, tmp_path: Path) -> None:
+    """The same, for the other homeworks' bundles and their whole quick tier."""
+    out = tmp_path / "autograder.zip"
+    assert autograder.main(name, out=out) == 0
+    assert_full_marks(*grade_with_bundle(out, tmp_path / "autograder",
+                                         homeworks.HOMEWORKS[name]))
 
 
 def test_run_autograder_writes_results_when_the_grader_cannot_start(

@@ -141,3 +141,45 @@ def test_worker_refuses_with_or_without_namespaces(isolate, tmp_path):
         assert namespaces or facts["namespaces"].startswith("unavailable"), facts
     else:
         assert facts["user"] == "unchanged", facts
+
+
+# The sandbox is shared by the three homeworks: the same attack on hw_vae and hw_svhn must be
+# refused too (their hidden tests are other folders under grader/), with only its item lost.
+ATTACK = '''
+    try:
+        open({canary!r}, "w").write("x")
+    except OSError:
+        pass
+    open({secret!r}).read()
+'''
+OTHER_HOMEWORKS = {
+    "hw_vae": ("q1_solution.py", "def log_mean_exp(y: torch.Tensor) -> torch.Tensor:\n",
+               "test_q1.py", "1.3"),
+    "hw_svhn": ("svhn_vae/flow.py",
+                "def causal_mask(mask_type: str, kernel_size: int) -> torch.Tensor:\n",
+                "test_flow.py", "2.1"),
+}
+
+
+@pytest.mark.parametrize("hw", sorted(OTHER_HOMEWORKS))
+def test_other_homeworks_hidden_tests_are_out_of_reach(hw, tmp_path):
+    """A function of hw_vae or hw_svhn that reads its hidden test file (after quietly trying
+    to write outside) loses its own item with a PermissionError; every other item is intact."""
+    from submissions import build
+
+    from grader import run
+
+    file, anchor, tests, item = OTHER_HOMEWORKS[hw]
+    secret = REPO / "grader" / hw / tests
+    attack = anchor + ATTACK.format(canary=CANARY, secret=str(secret))
+    submission = build(tmp_path / "submission", {file: (anchor, attack)}, hw=hw)
+    result = run.main(hw, submission, pytest_args=("-o", f"python_files={tests}"),
+                      results=tmp_path / "results.json")
+    shown = table(result)
+    scores = scores_by_item(result)
+    assert all(t.status != "error" for t in result.tests), shown
+    assert scores[item][0] == 0 < scores[item][1], shown
+    assert all("PermissionError" in t.output for t in result.tests if t.item == item), shown
+    assert all(got == top > 0 for i, (got, top) in scores.items() if i != item), shown
+    assert secret.read_text().splitlines()[0] not in (tmp_path / "results.json").read_text()
+    assert not Path(CANARY).exists()
