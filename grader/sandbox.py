@@ -46,6 +46,7 @@ class Limits:
     threads: int = 1  # torch threads
     timeout: float = 60.0  # seconds per call unless the call says otherwise
     processes: int = 256  # RLIMIT_NPROC of the unprivileged user (threads count too)
+    background: bool = False  # SCHED_IDLE: the worker runs only on cores nothing else wants
     isolate: bool = True  # as root: namespaces, hidden folders, an unprivileged user
     hide: tuple = SECRETS
 
@@ -182,6 +183,8 @@ class Sandbox:
         size = self.limits.file_mb * 2**20
         resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if self.limits.background:
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
 
     def preflight(self, modules: list[str], fallbacks: dict, timeout: float) -> list[str]:
         """Import the student's modules one by one, in order, before any test runs.
