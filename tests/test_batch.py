@@ -105,7 +105,10 @@ def test_interrupted_batch_leaves_only_complete_results(tmp_path):
     build(subs / "alice", {SLOW[0]: (SLOW[1], "    import time\n    time.sleep(60)\n")})
     cmd = [sys.executable, "-m", "grader", "batch", HW, str(subs), "--out", str(out),
            "--only", ONLY, "--jobs", "1"]
-    proc = subprocess.Popen(cmd, cwd=REPO, env=ENV, stderr=subprocess.PIPE, text=True)
+    # as typed at a terminal: a shell without job control (CI scripts, `nohup ... &`) starts
+    # background commands with SIGINT ignored, and then Python never raises KeyboardInterrupt
+    proc = subprocess.Popen(cmd, cwd=REPO, env=ENV, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while not list(out.glob("alice/.partial-*")) and time.monotonic() < deadline:
         time.sleep(0.1)  # wait until alice's grading is under way
