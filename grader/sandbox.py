@@ -305,7 +305,11 @@ class Sandbox:
             return ""
 
     def memory_mb(self) -> int:
-        """Resident memory of the worker and everything it started (its session), in MB."""
+        """Resident memory of the worker and everything it started (its session), in MB.
+
+        Each process counts its proportional share (Pss) of the pages it shares, so that a fork
+        bomb's copies of one address space are not counted once per copy (RSS summed over the
+        copies reported tens of GB); without smaps_rollup, RSS."""
         if self.proc is None:
             return 0
         total_kb = 0
@@ -317,9 +321,12 @@ class Sandbox:
                 session = int(stat.rsplit(")", 1)[1].split()[3])  # fields after the name
                 if session != self.proc.pid:
                     continue
-                for line in (entry / "status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        total_kb += int(line.split()[1])
+                try:
+                    lines, field = (entry / "smaps_rollup").read_text().splitlines(), "Pss:"
+                except OSError:
+                    lines, field = (entry / "status").read_text().splitlines(), "VmRSS:"
+                total_kb += next((int(line.split()[1]) for line in lines
+                                  if line.startswith(field)), 0)
             except (OSError, ValueError, IndexError):
                 continue  # gone meanwhile, or not ours to read
         return total_kb >> 10
