@@ -40,14 +40,18 @@ if ! python3 -c "import sys; sys.exit(sys.version_info < (3, 10))"; then
 fi
 rm -rf "$venv"
 python3 -m venv "$venv" || { rm -rf "$venv"; install_python; python3 -m venv "$venv"; }
-torch=$(sed -n 's/^\\(torch==[^ #]*\\).*/\\1/p' .ci/constraints.txt)
-[ -n "$torch" ] || { echo "setup.sh: no torch==VERSION line in .ci/constraints.txt" >&2; exit 1; }
+pins=$(sed -n 's/^\\(torch\\(vision\\)\\{0,1\\}==[^ #]*\\).*/\\1/p' .ci/constraints.txt)
+[ "$(echo "$pins" | wc -w)" = 2 ] || {
+  echo "setup.sh: .ci/constraints.txt must pin torch==X and torchvision==Y" >&2
+  exit 1
+}
 pip=("$venv/bin/pip" install --no-cache-dir --disable-pip-version-check)
 "${pip[@]}" --upgrade pip
-"${pip[@]}" "$torch" --index-url __INDEX__  # the CPU-only wheel: no CUDA libraries
+# shellcheck disable=SC2086 - two words: the torch and torchvision pins
+"${pip[@]}" $pins --index-url __INDEX__  # the CPU-only wheels: no CUDA libraries
 "${pip[@]}" -r requirements.txt -c .ci/constraints.txt  # keeps that torch: it is pinned
 chmod -R a+rX "$venv"  # student code runs as another user, with this interpreter
-"$venv/bin/python" -c "import torch, grader.run; print('ready: torch', torch.__version__)"
+"$venv/bin/python" -c "import torch, torchvision, grader.run; print('ready:', torch.__version__)"
 """
 
 RUN_AUTOGRADER = """\
