@@ -27,7 +27,7 @@ shift || true
 case "$what" in
   grade) [ $# -gt 0 ] || set -- hw_gmvae_iwae_ssvae solutions/hw_gmvae_iwae_ssvae
          exec python -m grader "$@" ;;
-  test)  ruff check .
+  test)  ruff check . && ruff format --check .
          exec python -m pytest "$@" ;;
   *)     echo "usage: ./run.sh grade [HW [SUBMISSION] [options]] | ./run.sh test [pytest options]" >&2
          exit 2 ;;

@@ -39,8 +39,22 @@ def make_copies(homework: str, folder: Path, copies: int) -> Path:
 
 def time_batch(homework: str, subs: Path, out: Path, jobs: int, args) -> tuple[float, list]:
     """Seconds of one `python -m grader batch` run, and the (score, max_score) of every row."""
-    cmd = [sys.executable, "-m", "grader", "batch", homework, str(subs), "--out", str(out),
-           "--jobs", str(jobs), "--tier", args.tier, "--threads", str(args.threads)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "grader",
+        "batch",
+        homework,
+        str(subs),
+        "--out",
+        str(out),
+        "--jobs",
+        str(jobs),
+        "--tier",
+        args.tier,
+        "--threads",
+        str(args.threads),
+    ]
     cmd += ["--only", *args.only] if args.only else []
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
@@ -53,16 +67,26 @@ def time_batch(homework: str, subs: Path, out: Path, jobs: int, args) -> tuple[f
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--homework", default="hw_gmvae_iwae_ssvae", help="default: %(default)s")
     p.add_argument("--copies", type=int, default=20, help="submissions to grade (default: 20)")
-    p.add_argument("--jobs", type=int, nargs="+", default=[1, 2],
-                   help="--jobs values to time, in this order (default: 1 2)")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        nargs="+",
+        default=[1, 2],
+        help="--jobs values to time, in this order (default: 1 2)",
+    )
     p.add_argument("--tier", choices=("quick", "full"), default="quick", help="default: quick")
     p.add_argument("--threads", type=int, default=1, help="torch threads per grading (default: 1)")
-    p.add_argument("--only", nargs="+", metavar="FILE",
-                   help="grade only these hidden test files (default: all of the tier)")
+    p.add_argument(
+        "--only",
+        nargs="+",
+        metavar="FILE",
+        help="grade only these hidden test files (default: all of the tier)",
+    )
     args = p.parse_args()
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # spin-waiting threads skew the timings
     rows = []
@@ -72,19 +96,33 @@ def main() -> None:
             seconds, scores = time_batch(args.homework, subs, Path(tmp) / f"out-{jobs}", jobs, args)
             rows.append({"jobs": jobs, "seconds": round(seconds, 2), "scores": sorted(set(scores))})
     base = rows[0]["seconds"]
-    print(f"{args.homework}, {args.tier} tier, {args.copies} copies of the reference, "
-          f"{os.cpu_count()} CPUs")
+    print(
+        f"{args.homework}, {args.tier} tier, {args.copies} copies of the reference, "
+        f"{os.cpu_count()} CPUs"
+    )
     print(f"{'jobs':>4} {'wall s':>9} {'s/student':>10} {'speed-up':>9}  scores")
     for r in rows:
         r["speedup"] = round(base / r["seconds"], 2)
         scores = ", ".join(f"{s}/{m}" for s, m in r["scores"])
-        print(f"{r['jobs']:>4} {r['seconds']:>9.1f} {r['seconds'] / args.copies:>10.2f} "
-              f"{r['speedup']:>8.2f}x  {scores}")
+        print(
+            f"{r['jobs']:>4} {r['seconds']:>9.1f} {r['seconds'] / args.copies:>10.2f} "
+            f"{r['speedup']:>8.2f}x  {scores}"
+        )
     same = len({s for r in rows for s in r["scores"]}) == 1
     print("every copy got the same score" if same else "SCORES DIFFER between copies or runs")
-    print(json.dumps({"benchmark": "batch", "homework": args.homework, "tier": args.tier,
-                      "copies": args.copies, "cpus": os.cpu_count(), "same_scores": same,
-                      "runs": rows}))
+    print(
+        json.dumps(
+            {
+                "benchmark": "batch",
+                "homework": args.homework,
+                "tier": args.tier,
+                "copies": args.copies,
+                "cpus": os.cpu_count(),
+                "same_scores": same,
+                "runs": rows,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

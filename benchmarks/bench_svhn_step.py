@@ -73,8 +73,11 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=3, help="untimed steps per model (default: 3)")
     p.add_argument("--steps", type=int, default=10, help="timed steps per model (default: 10)")
     p.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default: 1)")
-    p.add_argument("--dry-run", action="store_true",
-                   help="batch 2, 1 warm-up step and 1 timed step: checks that it runs")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="batch 2, 1 warm-up step and 1 timed step: checks that it runs",
+    )
     return p.parse_args()
 
 
@@ -84,15 +87,26 @@ def main() -> None:
         args.batch_size, args.warmup, args.steps = 2, 1, 1
     torch.set_num_threads(args.threads)
     times = bench(args.batch_size, args.warmup, args.steps)
-    print(f"SVHN VAE training step (forward, backward, Adam): batch {args.batch_size}, "
-          f"{args.threads} thread(s), {args.steps} timed steps per prior after {args.warmup}")
+    print(
+        f"SVHN VAE training step (forward, backward, Adam): batch {args.batch_size}, "
+        f"{args.threads} thread(s), {args.steps} timed steps per prior after {args.warmup}"
+    )
     print(f"{'prior':<10}{'median s/step':>15}{'min':>8}{'max':>8}")
     for prior, t in times.items():
         print(f"{prior:<10}{statistics.median(t):>15.3f}{min(t):>8.3f}{max(t):>8.3f}")
     summary = {prior: statistics.median(t) for prior, t in times.items()}
-    print(json.dumps({"benchmark": "svhn_step", "batch_size": args.batch_size,
-                      "threads": args.threads, "dry_run": args.dry_run,
-                      "median_s_per_step": summary, "steps_s": times}))
+    print(
+        json.dumps(
+            {
+                "benchmark": "svhn_step",
+                "batch_size": args.batch_size,
+                "threads": args.threads,
+                "dry_run": args.dry_run,
+                "median_s_per_step": summary,
+                "steps_s": times,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

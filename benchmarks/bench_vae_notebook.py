@@ -58,8 +58,10 @@ def main(argv: list[str] | None = None) -> dict:
 
     torch.set_num_threads(args.threads)
     data = vm.load_splits(args.data_root, subset=args.subset)
-    print(f"# threads {args.threads}, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, "
-          f"train {len(data.train_x)}, valid {len(data.valid_x)}, test {len(data.test_x)}")
+    print(
+        f"# threads {args.threads}, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, "
+        f"train {len(data.train_x)}, valid {len(data.valid_x)}, test {len(data.test_x)}"
+    )
     torch.manual_seed(args.seed)
     model = vm.VAE(arch=args.arch)
     history = vm.train(model, data, epochs=args.epochs, progress=False, report=vm.print_epoch)
@@ -83,8 +85,10 @@ def main(argv: list[str] | None = None) -> dict:
         "is_seconds": round(is_seconds, 1),
     }
     reached = f"epoch {hit['epoch']} after {hit['seconds']:.0f} s" if hit else "never"
-    print(f"validation ELBO >= {TARGET}: {reached}; test log p(x), K = {args.num_samples}: "
-          f"{result['test_log_likelihood']:.2f} ({is_seconds:.0f} s)")
+    print(
+        f"validation ELBO >= {TARGET}: {reached}; test log p(x), K = {args.num_samples}: "
+        f"{result['test_log_likelihood']:.2f} ({is_seconds:.0f} s)"
+    )
     print(json.dumps(result))
     return result
 

@@ -59,8 +59,9 @@ def find_submissions(folder: Path, out: Path | None = None) -> dict[str, Path]:
             continue
         student = entry.name.removesuffix(".zip")
         if student in found:
-            raise SystemExit(f"{found[student]} and {entry} are both student {student!r}: "
-                             "keep one of them")
+            raise SystemExit(
+                f"{found[student]} and {entry} are both student {student!r}: keep one of them"
+            )
         found[student] = entry
     return found
 
@@ -68,9 +69,14 @@ def find_submissions(folder: Path, out: Path | None = None) -> dict[str, Path]:
 def fingerprint(submission: Path, config: dict) -> str:
     """sha256 of the grading configuration and every file of the submission (path + bytes)."""
     h = hashlib.sha256(json.dumps(config, sort_keys=True).encode())
-    paths = [submission] if submission.is_file() else sorted(
-        p for p in submission.rglob("*")
-        if p.is_file() and not p.is_symlink() and "__pycache__" not in p.parts
+    paths = (
+        [submission]
+        if submission.is_file()
+        else sorted(
+            p
+            for p in submission.rglob("*")
+            if p.is_file() and not p.is_symlink() and "__pycache__" not in p.parts
+        )
     )
     for p in paths:
         h.update(b"" if p == submission else p.relative_to(submission).as_posix().encode() + b"\0")
@@ -113,17 +119,24 @@ def commit(student_dir: Path, files: dict[str, str], marker: dict) -> None:
 
 def summarize(student: str, result: GradingResult) -> Row:
     """The CSV row of one grading: total, status, points per handout item, notes."""
-    reasons = [n.split(":", 1)[1].strip() for n in result.notes
-               if n.startswith("submission not graded:")]
+    reasons = [
+        n.split(":", 1)[1].strip() for n in result.notes if n.startswith("submission not graded:")
+    ]
     items: dict = {}
     for t in result.tests:
         key = t.item or t.name
         items[key] = round(items.get(key, 0.0) + t.score, 4)
-    status = ("not graded: " + reasons[0] if reasons
-              else "not graded: no hidden test ran" if not result.tests else "graded")
+    status = (
+        "not graded: " + reasons[0]
+        if reasons
+        else "not graded: no hidden test ran"
+        if not result.tests
+        else "graded"
+    )
     notes = "; ".join(n for n in result.notes if not n.startswith("submission not graded:"))
-    return Row(student, result.total, result.possible, round(result.seconds, 1), status, items,
-               notes)
+    return Row(
+        student, result.total, result.possible, round(result.seconds, 1), status, items, notes
+    )
 
 
 def grade_child(spec: dict) -> int:
@@ -137,9 +150,14 @@ def grade_child(spec: dict) -> int:
     tmp.mkdir(parents=True)
     try:
         result = run.main(
-            spec["homework"], Path(spec["submission"]), tier=spec["tier"],
-            results=tmp / RESULTS[0], instructor_results=tmp / RESULTS[1],
-            data_root=spec["data_root"], threads=spec["threads"], timeout=spec["timeout"],
+            spec["homework"],
+            Path(spec["submission"]),
+            tier=spec["tier"],
+            results=tmp / RESULTS[0],
+            instructor_results=tmp / RESULTS[1],
+            data_root=spec["data_root"],
+            threads=spec["threads"],
+            timeout=spec["timeout"],
             pytest_args=only_files(spec["only"]),
         )
         row = summarize(spec["student"], result)
@@ -174,8 +192,13 @@ class Batch:
                 shutil.rmtree(stale)
             else:
                 stale.unlink()
-        spec = {**self.config, "student": student, "submission": str(submission.resolve()),
-                "student_dir": str(student_dir.resolve()), "fingerprint": fp}
+        spec = {
+            **self.config,
+            "student": student,
+            "submission": str(submission.resolve()),
+            "student_dir": str(student_dir.resolve()),
+            "fingerprint": fp,
+        }
         code = self._run_child(spec, student_dir / "batch.log")
         if code is None:
             return None
@@ -185,18 +208,27 @@ class Batch:
         return self._record_crash(student, student_dir, code)
 
     def _run_child(self, spec: dict, log_path: Path) -> int | None:
-        env = {**os.environ, "OMP_NUM_THREADS": str(self.threads),
-               "MKL_NUM_THREADS": str(self.threads),
-               "PYTHONPATH": os.pathsep.join(filter(None, [str(homeworks.ROOT),
-                                                           os.environ.get("PYTHONPATH")]))}
+        env = {
+            **os.environ,
+            "OMP_NUM_THREADS": str(self.threads),
+            "MKL_NUM_THREADS": str(self.threads),
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(homeworks.ROOT), os.environ.get("PYTHONPATH")])
+            ),
+        }
         cmd = [sys.executable, "-m", "grader.batch", json.dumps(spec)]
         with self.lock:
             if self.stop.is_set():
                 return None
             with open(log_path, "wb") as log:
-                proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log,
-                                        stderr=subprocess.STDOUT, env=env,
-                                        start_new_session=True)  # Ctrl-C reaches the batch only
+                proc = subprocess.Popen(
+                    cmd,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                    start_new_session=True,
+                )  # Ctrl-C reaches the batch only
             self.running[proc] = log_path.parent
         code = proc.wait()
         with self.lock:
@@ -208,10 +240,17 @@ class Batch:
         log = (student_dir / "batch.log").read_text(errors="replace").strip().splitlines()
         why = f"{CRASH_PREFIX} (exit code {code}): {log[-1][:200] if log else 'no output'}"
         row = Row(student, status=why, notes=f"see {student_dir / 'batch.log'}")
-        result = GradingResult(self.config["homework"], self.config["tier"], notes=[
-            "Your submission could not be graded automatically; course staff will grade it."])
-        files = {RESULTS[0]: json.dumps(to_gradescope(result), indent=2),
-                 RESULTS[1]: json.dumps({**to_gradescope(result), "error": why}, indent=2)}
+        result = GradingResult(
+            self.config["homework"],
+            self.config["tier"],
+            notes=[
+                "Your submission could not be graded automatically; course staff will grade it."
+            ],
+        )
+        files = {
+            RESULTS[0]: json.dumps(to_gradescope(result), indent=2),
+            RESULTS[1]: json.dumps({**to_gradescope(result), "error": why}, indent=2),
+        }
         commit(student_dir, files, {"fingerprint": "retry", **asdict(row)})
         return row
 
@@ -254,8 +293,17 @@ def write_csv(path: Path, rows: list[Row]) -> None:
     writer = csv.writer(buf)
     writer.writerow(["student", "score", "max_score", "seconds", "status", *items, "notes"])
     for r in rows:
-        writer.writerow([r.student, f"{r.score:g}", f"{r.max_score:g}", r.seconds, r.status,
-                         *(f"{r.items[i]:g}" if i in r.items else "" for i in items), r.notes])
+        writer.writerow(
+            [
+                r.student,
+                f"{r.score:g}",
+                f"{r.max_score:g}",
+                r.seconds,
+                r.status,
+                *(f"{r.items[i]:g}" if i in r.items else "" for i in items),
+                r.notes,
+            ]
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, buf.getvalue())
 
@@ -289,10 +337,14 @@ def grade_all(
     fps = {s: fingerprint(p, config) for s, p in found.items()}
     todo = [s for s in found if force or read_marker(out / s, fps[s]) is None]
     if len(todo) < len(found):
-        print(f"{len(found) - len(todo)} of {len(found)} students already have up-to-date "
-              f"results in {out}: kept (--force regrades them)", file=sys.stderr)
-    batch = Batch({**config, "threads": threads, "timeout": timeout, "data_root": data_root},
-                  out, threads)
+        print(
+            f"{len(found) - len(todo)} of {len(found)} students already have up-to-date "
+            f"results in {out}: kept (--force regrades them)",
+            file=sys.stderr,
+        )
+    batch = Batch(
+        {**config, "threads": threads, "timeout": timeout, "data_root": data_root}, out, threads
+    )
     done, finished = _run(batch, todo, found, fps, jobs or os.cpu_count() or 1)
     rows = [done[s] if s in done else load_row(s, out / s, fps[s]) for s in found]
     write_csv(Path(csv_path) if csv_path else out / "grades.csv", rows)
@@ -311,13 +363,17 @@ def _run(batch: Batch, todo: list, found: dict, fps: dict, jobs: int) -> tuple[d
             for row in filter(None, (fut.result() for fut in finished)):
                 done[row.student] = row
                 bar.update()
-                bar.write(f"[{len(done)}/{len(todo)}] {row.student}: {row.score:g}/"
-                          f"{row.max_score:g}  {row.status}  ({row.seconds:.1f} s)",
-                          file=sys.stderr)
+                bar.write(
+                    f"[{len(done)}/{len(todo)}] {row.student}: {row.score:g}/"
+                    f"{row.max_score:g}  {row.status}  ({row.seconds:.1f} s)",
+                    file=sys.stderr,
+                )
         return done, True
     except KeyboardInterrupt:
-        bar.write("interrupted: stopping the running gradings; rerun the same command to "
-                  "resume", file=sys.stderr)
+        bar.write(
+            "interrupted: stopping the running gradings; rerun the same command to resume",
+            file=sys.stderr,
+        )
         batch.interrupt()
         return done, False
     finally:
@@ -336,28 +392,70 @@ def parser() -> argparse.ArgumentParser:
         "resumes where it stopped.",
     )
     p.add_argument("homework", help=f"one of: {', '.join(homeworks.HOMEWORKS)}")
-    p.add_argument("submissions", type=Path, help="folder of submissions (Gradescope's export "
-                   "layout works too: its submission_metadata.yml is ignored)")
-    p.add_argument("--out", type=Path, metavar="DIR",
-                   help="per-student results (default: SUBMISSIONS/../grades-HW)")
-    p.add_argument("--csv", type=Path, dest="csv_path", metavar="FILE",
-                   help="grade table, rebuilt on every run (default: OUT/grades.csv)")
-    p.add_argument("--jobs", "-j", type=int, metavar="N",
-                   help="gradings at once (default: the number of CPU cores)")
-    p.add_argument("--tier", choices=("quick", "full"), default=d["tier"],
-                   help=f"quick: function and model checks; full: also trains "
-                   f"(default: {d['tier']})")
-    p.add_argument("--threads", type=int, default=d["threads"], metavar="T",
-                   help=f"torch threads per grading (default: {d['threads']})")
-    p.add_argument("--timeout", type=float, default=d["timeout"], metavar="S",
-                   help=f"seconds allowed for each call into a student's code "
-                   f"(default: {d['timeout']:g})")
-    p.add_argument("--data-root", metavar="DIR", help="data folder for the full tier "
-                   "(default: $VAECOURSE_DATA, else ~/.cache/vaecourse/data)")
-    p.add_argument("--only", nargs="+", metavar="FILE", help="for course staff: run only these "
-                   "hidden test files (names or globs, such as test_utils.py); partial grades")
-    p.add_argument("--force", action="store_true",
-                   help="regrade every student, even those with up-to-date results")
+    p.add_argument(
+        "submissions",
+        type=Path,
+        help="folder of submissions (Gradescope's export "
+        "layout works too: its submission_metadata.yml is ignored)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="per-student results (default: SUBMISSIONS/../grades-HW)",
+    )
+    p.add_argument(
+        "--csv",
+        type=Path,
+        dest="csv_path",
+        metavar="FILE",
+        help="grade table, rebuilt on every run (default: OUT/grades.csv)",
+    )
+    p.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        metavar="N",
+        help="gradings at once (default: the number of CPU cores)",
+    )
+    p.add_argument(
+        "--tier",
+        choices=("quick", "full"),
+        default=d["tier"],
+        help=f"quick: function and model checks; full: also trains (default: {d['tier']})",
+    )
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=d["threads"],
+        metavar="T",
+        help=f"torch threads per grading (default: {d['threads']})",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=d["timeout"],
+        metavar="S",
+        help=f"seconds allowed for each call into a student's code (default: {d['timeout']:g})",
+    )
+    p.add_argument(
+        "--data-root",
+        metavar="DIR",
+        help="data folder for the full tier "
+        "(default: $VAECOURSE_DATA, else ~/.cache/vaecourse/data)",
+    )
+    p.add_argument(
+        "--only",
+        nargs="+",
+        metavar="FILE",
+        help="for course staff: run only these "
+        "hidden test files (names or globs, such as test_utils.py); partial grades",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="regrade every student, even those with up-to-date results",
+    )
     return p
 
 
@@ -383,8 +481,10 @@ def main(argv: list[str] | None = None) -> int:
         if r.status != "graded":
             print(f"  {r.student}: {r.status}", file=sys.stderr)
     if failed:
-        print(f"{len(failed)} gradings failed (see OUT/STUDENT/batch.log); a rerun retries "
-              "them", file=sys.stderr)
+        print(
+            f"{len(failed)} gradings failed (see OUT/STUDENT/batch.log); a rerun retries them",
+            file=sys.stderr,
+        )
     return 130 if not finished else 1 if failed else 0
 
 

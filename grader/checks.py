@@ -32,14 +32,21 @@ def run(sandbox, request: dict, timeout: float | None = None) -> dict:
 def well_formed(result, grads: bool) -> bool:
     """Is this the shape of a 'call' reply: runs, each with tensor outputs (and gradients)?"""
     runs = result.get("runs") if isinstance(result, dict) else None
-    return bool(runs) and isinstance(runs, list) and all(
-        isinstance(r, dict)
-        and isinstance(r.get("outputs"), list)
-        and all(isinstance(o, torch.Tensor) for o in r["outputs"])
-        and isinstance(r.get("inputs_changed"), list)
-        and (not grads or isinstance(r.get("grads"), dict) and {"args", "params", "connected"}
-             <= set(r["grads"]))
-        for r in runs
+    return (
+        bool(runs)
+        and isinstance(runs, list)
+        and all(
+            isinstance(r, dict)
+            and isinstance(r.get("outputs"), list)
+            and all(isinstance(o, torch.Tensor) for o in r["outputs"])
+            and isinstance(r.get("inputs_changed"), list)
+            and (
+                not grads
+                or isinstance(r.get("grads"), dict)
+                and {"args", "params", "connected"} <= set(r["grads"])
+            )
+            for r in runs
+        )
     )
 
 
@@ -56,8 +63,10 @@ def outputs(result: dict, count: int, what: str, scalars: bool = False) -> list[
     if scalars:
         for i, o in enumerate(runs[0]["outputs"]):
             if o.numel() != 1:
-                fail(f"output {i} of {what} has shape {tuple(o.shape)}: each value the bound "
-                     "returns is one number, averaged over the batch")
+                fail(
+                    f"output {i} of {what} has shape {tuple(o.shape)}: each value the bound "
+                    "returns is one number, averaged over the batch"
+                )
         runs = [{"outputs": [o.reshape(()) for o in r["outputs"]]} for r in runs]
     try:
         stacked = [torch.stack([r["outputs"][i] for r in runs]) for i in range(count)]

@@ -71,8 +71,12 @@ def grade_parser() -> argparse.ArgumentParser:
         default=_default(run.main, "threads"),
         help="torch threads of the worker process",
     )
-    p.add_argument("--timeout", type=float, default=_default(run.main, "timeout"),
-                   help="seconds allowed for each call into the student's code")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=_default(run.main, "timeout"),
+        help="seconds allowed for each call into the student's code",
+    )
     p.add_argument("--verbose", action="store_true", help="show pytest's own output")
     p.add_argument(
         "--only",

@@ -57,8 +57,10 @@ HOMEWORKS = {
         # a test of one q1 helper swaps in the trusted others, which kl_gaussian_gaussian_mc
         # may call: a bug in log_likelihood_normal then costs item 1.2 only; likewise the
         # VAE2D's bounds (items 5.2, 5.3) run with the trusted decoder likelihoods (item 5.1)
-        reference_copies={"q1_solution.py": "_reference/q1_solution.py",
-                          "vae2d.py": "_reference/vae2d.py"},
+        reference_copies={
+            "q1_solution.py": "_reference/q1_solution.py",
+            "vae2d.py": "_reference/vae2d.py",
+        },
     ),
     "hw_svhn": Homework(
         name="hw_svhn",

@@ -126,12 +126,14 @@ class Sandbox:
 
     def config(self) -> str:
         """The worker's isolation settings, passed on its command line."""
-        return json.dumps({
-            "isolate": self.limits.isolate,
-            "uid": NOBODY,
-            "nproc": self.limits.processes,
-            "hide": [str(p) for p in self.limits.hide],
-        })
+        return json.dumps(
+            {
+                "isolate": self.limits.isolate,
+                "uid": NOBODY,
+                "nproc": self.limits.processes,
+                "hide": [str(p) for p in self.limits.hide],
+            }
+        )
 
     def start(self) -> None:
         req_r, req_w = os.pipe()
@@ -233,27 +235,36 @@ class Sandbox:
             return self._crashed()
         except ReplyTooLarge as exc:
             self.kill()
-            return Reply("exception", error={
-                "type": "ResultTooLarge",
-                "message": f"the result is {exc.args[0] >> 20} MB: return only what was asked",
-            }, log_tail=self.log_tail())
+            return Reply(
+                "exception",
+                error={
+                    "type": "ResultTooLarge",
+                    "message": f"the result is {exc.args[0] >> 20} MB: return only what was asked",
+                },
+                log_tail=self.log_tail(),
+            )
         if payload is None:
             held = self.memory_mb()
             self.kill()
-            return Reply("timeout", error={"seconds": timeout, "memory_mb": held},
-                         log_tail=self.log_tail())
+            return Reply(
+                "timeout", error={"seconds": timeout, "memory_mb": held}, log_tail=self.log_tail()
+            )
         try:
             reply = torch.load(io.BytesIO(payload), weights_only=True)
             if not isinstance(reply, dict) or not isinstance(reply.get("ok"), bool):
                 raise TypeError(type(reply).__name__)
         except (pickle.UnpicklingError, RuntimeError, TypeError, ValueError, EOFError) as exc:
             self.kill()
-            return Reply("exception", error={
-                "type": "InvalidResult",
-                "message": "the result could not be read back: return plain torch tensors "
-                "(no subclasses or other objects)",
-                "traceback": f"{type(exc).__name__}: {exc}"[:4000],
-            }, log_tail=self.log_tail())
+            return Reply(
+                "exception",
+                error={
+                    "type": "InvalidResult",
+                    "message": "the result could not be read back: return plain torch tensors "
+                    "(no subclasses or other objects)",
+                    "traceback": f"{type(exc).__name__}: {exc}"[:4000],
+                },
+                log_tail=self.log_tail(),
+            )
         if reply.get("restart"):  # a trusted module stood in for a broken one: start clean
             self.kill()
         if reply.get("ok"):
@@ -325,8 +336,9 @@ class Sandbox:
                     lines, field = (entry / "smaps_rollup").read_text().splitlines(), "Pss:"
                 except OSError:
                     lines, field = (entry / "status").read_text().splitlines(), "VmRSS:"
-                total_kb += next((int(line.split()[1]) for line in lines
-                                  if line.startswith(field)), 0)
+                total_kb += next(
+                    (int(line.split()[1]) for line in lines if line.startswith(field)), 0
+                )
             except (OSError, ValueError, IndexError):
                 continue  # gone meanwhile, or not ours to read
         return total_kb >> 10

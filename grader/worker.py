@@ -307,19 +307,44 @@ def fallback_imports(fallbacks: dict, substitutes: dict) -> list:
 
 # --------------------------------------------------------------------------- guard
 
-PROCESS_EVENTS = frozenset({
-    "os.fork", "os.forkpty", "os.system", "os.exec", "os.posix_spawn", "os.spawn",
-    "subprocess.Popen", "pty.spawn",
-})
-NETWORK_EVENTS = frozenset({
-    "socket.connect", "socket.bind", "socket.sendto", "socket.sendmsg", "socket.getaddrinfo",
-    "socket.gethostbyname", "socket.gethostbyaddr", "socket.getnameinfo",
-})
+PROCESS_EVENTS = frozenset(
+    {
+        "os.fork",
+        "os.forkpty",
+        "os.system",
+        "os.exec",
+        "os.posix_spawn",
+        "os.spawn",
+        "subprocess.Popen",
+        "pty.spawn",
+    }
+)
+NETWORK_EVENTS = frozenset(
+    {
+        "socket.connect",
+        "socket.bind",
+        "socket.sendto",
+        "socket.sendmsg",
+        "socket.getaddrinfo",
+        "socket.gethostbyname",
+        "socket.gethostbyaddr",
+        "socket.getnameinfo",
+    }
+)
 INTROSPECTION_EVENTS = frozenset({"gc.get_objects", "gc.get_referrers", "gc.get_referents"})
 PATH_EVENTS = {  # event -> positions of its path arguments, all of which are written to
-    "os.remove": (0,), "os.rmdir": (0,), "os.rename": (0, 1), "os.link": (0, 1),
-    "os.symlink": (1,), "os.truncate": (0,), "os.chmod": (0,), "os.chown": (0,),
-    "os.mkdir": (0,), "os.utime": (0,), "shutil.rmtree": (0,), "os.chflags": (0,),
+    "os.remove": (0,),
+    "os.rmdir": (0,),
+    "os.rename": (0, 1),
+    "os.link": (0, 1),
+    "os.symlink": (1,),
+    "os.truncate": (0,),
+    "os.chmod": (0,),
+    "os.chown": (0,),
+    "os.mkdir": (0,),
+    "os.utime": (0,),
+    "shutil.rmtree": (0,),
+    "os.chflags": (0,),
 }
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 DEVICES = ("/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty")
@@ -502,8 +527,11 @@ OPS = {
 
 def describe(exc: BaseException) -> dict:
     """The exception as plain strings, with the traceback trimmed to the submission's frames."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if "worker.py" not in f.filename and not f.filename.startswith("<")]
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if "worker.py" not in f.filename and not f.filename.startswith("<")
+    ]
     if isinstance(exc, SyntaxError):  # its own filename and line say where; frames do not
         frames = []
     where = f"{os.path.basename(frames[-1].filename)}, line {frames[-1].lineno}" if frames else ""

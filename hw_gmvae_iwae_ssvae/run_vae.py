@@ -3,6 +3,7 @@
 from codebase import utils as ut
 from codebase.models.vae import VAE
 from codebase.train import base_parser, start, train
+
 from coursekit.images import save_grid
 
 

@@ -97,8 +97,13 @@ def log_prob_scalar(x: torch.Tensor, mu: torch.Tensor, log_var: torch.Tensor) ->
 
 def mlp(n_in: int, hidden: int, n_out: int) -> nn.Sequential:
     """Linear-ReLU-Linear-ReLU-Linear."""
-    return nn.Sequential(nn.Linear(n_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden),
-                         nn.ReLU(), nn.Linear(hidden, n_out))
+    return nn.Sequential(
+        nn.Linear(n_in, hidden),
+        nn.ReLU(),
+        nn.Linear(hidden, hidden),
+        nn.ReLU(),
+        nn.Linear(hidden, n_out),
+    )
 
 
 class VAE2D(nn.Module):
@@ -111,8 +116,9 @@ class VAE2D(nn.Module):
         data_dim: dimension of x (2 in the handout).
     """
 
-    def __init__(self, decoder: str = "diagonal", hidden: int = 128, latent_dim: int = 2,
-                 data_dim: int = 2):
+    def __init__(
+        self, decoder: str = "diagonal", hidden: int = 128, latent_dim: int = 2, data_dim: int = 2
+    ):
         super().__init__()
         if decoder not in DECODERS:
             raise ValueError(f"decoder must be one of {DECODERS}, got {decoder!r}")

@@ -47,14 +47,19 @@ class Shift(nn.Module):
 def mlp_networks(latent: int) -> tuple[nn.Module, nn.Module]:
     """Encoder 784 -> 300 -> 300 -> 2L and decoder L -> 300 -> 300 -> 784, ELU in between."""
     encoder = nn.Sequential(
-        nn.Linear(784, HIDDEN), nn.ELU(),
-        nn.Linear(HIDDEN, HIDDEN), nn.ELU(),
+        nn.Linear(784, HIDDEN),
+        nn.ELU(),
+        nn.Linear(HIDDEN, HIDDEN),
+        nn.ELU(),
         nn.Linear(HIDDEN, 2 * latent),
     )
     decoder = nn.Sequential(
-        nn.Linear(latent, HIDDEN), nn.ELU(),
-        nn.Linear(HIDDEN, HIDDEN), nn.ELU(),
-        nn.Linear(HIDDEN, 784), Shift(-LOGIT_SHIFT),
+        nn.Linear(latent, HIDDEN),
+        nn.ELU(),
+        nn.Linear(HIDDEN, HIDDEN),
+        nn.ELU(),
+        nn.Linear(HIDDEN, 784),
+        Shift(-LOGIT_SHIFT),
     )
     return encoder, decoder
 
@@ -67,19 +72,31 @@ def conv_networks(latent: int) -> tuple[nn.Module, nn.Module]:
     """
     encoder = nn.Sequential(
         nn.Unflatten(1, (1, 28, 28)),
-        nn.Conv2d(1, 32, 3), nn.ELU(), nn.AvgPool2d(2),
-        nn.Conv2d(32, 64, 3), nn.ELU(), nn.AvgPool2d(2),
-        nn.Conv2d(64, 256, 5), nn.ELU(),
-        nn.Flatten(), nn.Linear(256, 2 * latent),
+        nn.Conv2d(1, 32, 3),
+        nn.ELU(),
+        nn.AvgPool2d(2),
+        nn.Conv2d(32, 64, 3),
+        nn.ELU(),
+        nn.AvgPool2d(2),
+        nn.Conv2d(64, 256, 5),
+        nn.ELU(),
+        nn.Flatten(),
+        nn.Linear(256, 2 * latent),
     )
     decoder = nn.Sequential(
-        nn.Linear(latent, 256), nn.ELU(), nn.Unflatten(1, (256, 1, 1)),
-        nn.Conv2d(256, 64, 5, padding=4), nn.ELU(),
+        nn.Linear(latent, 256),
+        nn.ELU(),
+        nn.Unflatten(1, (256, 1, 1)),
+        nn.Conv2d(256, 64, 5, padding=4),
+        nn.ELU(),
         nn.Upsample(scale_factor=2, mode="bilinear"),
-        nn.Conv2d(64, 32, 3, padding=2), nn.ELU(),
+        nn.Conv2d(64, 32, 3, padding=2),
+        nn.ELU(),
         nn.Upsample(scale_factor=2, mode="bilinear"),
-        nn.Conv2d(32, 16, 3, padding=2), nn.ELU(),
-        nn.Conv2d(16, 1, 3, padding=2), nn.Flatten(),
+        nn.Conv2d(32, 16, 3, padding=2),
+        nn.ELU(),
+        nn.Conv2d(16, 1, 3, padding=2),
+        nn.Flatten(),
     )
     return encoder, decoder
 
@@ -231,8 +248,11 @@ def print_epoch(record: dict) -> None:
     """One line per epoch: what train(report=print_epoch) shows."""
     valid = record["valid_elbo"]
     shown = "" if valid is None else f"  validation ELBO {valid:8.2f}"
-    print(f"epoch {record['epoch']:2d}  train loss {record['train_loss']:8.2f}{shown}"
-          f"  ({record['seconds']:.0f} s)", flush=True)
+    print(
+        f"epoch {record['epoch']:2d}  train loss {record['train_loss']:8.2f}{shown}"
+        f"  ({record['seconds']:.0f} s)",
+        flush=True,
+    )
 
 
 # ------------------------------------------------------------------------------ data

@@ -1,4 +1,5 @@
 """Fixtures shared by the project's own tests."""
+
 import os
 from pathlib import Path
 

@@ -73,8 +73,10 @@ def zip_of(entries: list, tmp: Path, name: str = "submission.zip") -> Path:
 
 
 def traversal_zip(tmp: Path) -> Path:
-    return zip_of([("../../../tmp/vaecourse-hostile-canary", b"x"),
-                   ("/tmp/vaecourse-hostile-canary", b"x")], tmp)
+    return zip_of(
+        [("../../../tmp/vaecourse-hostile-canary", b"x"), ("/tmp/vaecourse-hostile-canary", b"x")],
+        tmp,
+    )
 
 
 def symlink_zip(tmp: Path) -> Path:
@@ -127,110 +129,293 @@ def read_secret(path: Path) -> dict:
 
 
 CASES = [
-    Case("loop-in-function", "infinite loop inside sample_gaussian",
-         in_sample("    while True:\n        pass\n"), lose=("1.1",), verdict="timed out"),
-    Case("loop-at-import", "infinite loop when ssvae.py is imported",
-         at_ssvae_import("while True:\n    pass\n"), tests=WITH_SSVAE, lose=("4.2",),
-         verdict="while importing codebase/models/ssvae.py", note="importing"),
-    Case("memory-bomb", "allocates without end inside sample_gaussian",
-         in_sample("    hoard = []\n    while True:\n        hoard.append(bytearray(2**28))\n"),
-         lose=("1.1",), verdict=("MemoryError", "GB of memory"), timeout=60.0),
-    Case("memory-hog-hang", "fills 2 GB, then waits forever inside sample_gaussian",
-         in_sample("    import time\n    hoard = bytearray(2**31)\n    time.sleep(3600)\n"),
-         lose=("1.1",), verdict="GB of memory: look for memory that grows"),
-    Case("tensor-memory-bomb", "asks torch for 1 TB inside sample_gaussian",
-         in_sample("    return torch.empty(2**38, dtype=torch.float32).fill_(0)\n"),
-         lose=("1.1",), verdict="RuntimeError"),
-    Case("sys-exit-at-import", "sys.exit() when ssvae.py is imported",
-         at_ssvae_import("import sys\nsys.exit(3)\n"), tests=WITH_SSVAE, lose=("4.2",),
-         verdict="SystemExit"),
-    Case("sys-exit-in-function", "sys.exit() inside sample_gaussian",
-         in_sample("    import sys\n    sys.exit(0)\n"), lose=("1.1",), verdict="SystemExit"),
-    Case("os-exit-at-import", "os._exit() when ssvae.py is imported",
-         at_ssvae_import("import os\nos._exit(0)\n"), tests=WITH_SSVAE, lose=("4.2",),
-         verdict="died", note="importing"),
-    Case("os-exit-in-function", "os._exit() inside sample_gaussian",
-         in_sample("    import os\n    os._exit(1)\n"), lose=("1.1",), verdict="died"),
-    Case("fork-bomb", "os.fork() in a loop inside sample_gaussian",
-         in_sample("    import os\n    while True:\n        os.fork()\n"), lose=("1.1",),
-         verdict="starting processes is not allowed"),
-    Case("native-fork-bomb", "libc fork() through ctypes in a loop (gets past Python's hooks)",
-         in_sample("    import ctypes\n    libc = ctypes.CDLL(None)\n    while True:\n"
-                   "        libc.fork()\n"), lose=("1.1",), verdict="timed out", isolated=True),
-    Case("print-100mb", "prints 100 MB inside sample_gaussian",
-         in_sample("    print('x' * 100 * 2**20, flush=True)\n" + SAMPLE), lose=("1.1",),
-         verdict="limited to 64 MB"),
-    Case("write-outside", "writes a file in /tmp and over the grader's results, quietly",
-         in_sample("    for p in (" + repr(CANARY) + ", " + repr(RESULTS) + ",\n"
-                   "              " + repr(KEEP) + ", " + repr(str(REPO / "README.md")) + "):\n"
-                   "        try:\n            open(p, 'w').write('pwned')\n"
-                   "        except OSError:\n            pass\n" + SAMPLE)),
-    Case("delete-outside", "deletes the grader's files, quietly",
-         in_sample("    import os, shutil\n"
-                   "    for p in (" + repr(str(SECRET_TEST)) + ", " + repr(str(REPO / "README.md"))
-                   + ", " + repr(RESULTS) + ", " + repr(KEEP)
-                   + "):\n        try:\n            os.remove(p)\n"
-                   "        except OSError:\n            pass\n"
-                   "    try:\n        shutil.rmtree(" + repr(str(REPO / "grader")) + ")\n"
-                   "    except OSError:\n        pass\n"
-                   + SAMPLE)),
-    Case("read-hidden-test", "reads the hidden tests and returns them in its error",
-         read_secret(SECRET_TEST), lose=("1.1",), verdict="PermissionError"),
-    Case("read-weights", "reads the reference weights",
-         read_secret(SECRET_WEIGHTS), lose=("1.1",), verdict="PermissionError"),
-    Case("read-solution", "reads the reference solution",
-         read_secret(SECRET_SOLUTION), lose=("1.1",), verdict="PermissionError"),
-    Case("read-reference-copy", "reads the trusted helpers staged next to it",
-         read_secret(Path("_reference/utils.py")), lose=("1.1",), verdict="PermissionError",
-         isolated=True),
-    Case("network", "opens a TCP connection",
-         in_sample("    import socket\n    socket.create_connection(('1.1.1.1', 53), timeout=2)\n"
-                   + SAMPLE), lose=("1.1",), verdict="network access is not allowed"),
-    Case("tensor-subclass", "returns a subclass of torch.Tensor",
-         in_sample("    class Sneaky(torch.Tensor):\n        pass\n"
-                   "    return (m + v.sqrt() * torch.randn_like(m)).as_subclass(Sneaky)\n"),
-         lose=("1.1",), verdict="expected a torch.Tensor"),
-    Case("always-equal", "returns an object whose comparisons always say equal",
-         in_sample("    class Equal:\n        def __eq__(self, other):\n            return True\n"
-                   "        __ne__ = lambda self, other: False\n"
-                   "        shape = property(lambda self: m.shape)\n"
-                   "    return Equal()\n"), lose=("1.1",), verdict="expected a torch.Tensor"),
-    Case("nan", "returns NaN", in_sample("    return torch.full_like(m, float('nan'))\n"),
-         lose=("1.1",), verdict="non-finite"),
-    Case("wrong-dtype", "returns integers",
-         in_sample("    return (m + v.sqrt() * torch.randn_like(m)).round().long()\n"),
-         lose=("1.1",), verdict="dtype"),
-    Case("wrong-shape", "returns one value per row",
-         in_sample("    return (m + v.sqrt() * torch.randn_like(m)).sum(-1)\n"),
-         lose=("1.1",), verdict="shape"),
-    Case("patch-torch", "patches torch's comparisons, then returns the mean m",
-         in_sample("    torch.allclose = lambda *a, **k: True\n"
-                   "    torch.equal = lambda *a, **k: True\n"
-                   "    torch.Tensor.__eq__ = lambda self, o: torch.ones((), dtype=torch.bool)\n"
-                   "    torch.isfinite = lambda t: torch.ones_like(t, dtype=torch.bool)\n"
-                   "    return m.clone()\n"), lose=("1.1",), verdict="sample variances"),
-    Case("patch-grader", "replaces the worker's own functions to forge results",
-         {UTILS: ("import torch\n", "import torch\n"
-                  "import __main__ as _w\n"
-                  "if hasattr(_w, 'OPS'):\n"
-                  "    _w.OPS['call'] = lambda req: {'runs': [{'outputs': [torch.zeros(3)]}]}\n")},
-         lose=("1.1", "2.1"), verdict="malformed", keep=()),
-    Case("syntax-error", "utils.py does not parse",
-         {UTILS: ("def sample_gaussian(", "def sample_gaussian(:")}, lose=("1.1", "2.1"),
-         verdict="SyntaxError", keep=()),
-    Case("not-python", "utils.py is binary data", make=binary_utils, lose=("1.1", "2.1"),
-         verdict="null bytes", keep=()),
-    Case("missing-file", "utils.py is not in the submission", make=missing_utils,
-         lose=("1.1", "2.1"), verdict="not implemented yet", keep=(), note="utils.py"),
+    Case(
+        "loop-in-function",
+        "infinite loop inside sample_gaussian",
+        in_sample("    while True:\n        pass\n"),
+        lose=("1.1",),
+        verdict="timed out",
+    ),
+    Case(
+        "loop-at-import",
+        "infinite loop when ssvae.py is imported",
+        at_ssvae_import("while True:\n    pass\n"),
+        tests=WITH_SSVAE,
+        lose=("4.2",),
+        verdict="while importing codebase/models/ssvae.py",
+        note="importing",
+    ),
+    Case(
+        "memory-bomb",
+        "allocates without end inside sample_gaussian",
+        in_sample("    hoard = []\n    while True:\n        hoard.append(bytearray(2**28))\n"),
+        lose=("1.1",),
+        verdict=("MemoryError", "GB of memory"),
+        timeout=60.0,
+    ),
+    Case(
+        "memory-hog-hang",
+        "fills 2 GB, then waits forever inside sample_gaussian",
+        in_sample("    import time\n    hoard = bytearray(2**31)\n    time.sleep(3600)\n"),
+        lose=("1.1",),
+        verdict="GB of memory: look for memory that grows",
+    ),
+    Case(
+        "tensor-memory-bomb",
+        "asks torch for 1 TB inside sample_gaussian",
+        in_sample("    return torch.empty(2**38, dtype=torch.float32).fill_(0)\n"),
+        lose=("1.1",),
+        verdict="RuntimeError",
+    ),
+    Case(
+        "sys-exit-at-import",
+        "sys.exit() when ssvae.py is imported",
+        at_ssvae_import("import sys\nsys.exit(3)\n"),
+        tests=WITH_SSVAE,
+        lose=("4.2",),
+        verdict="SystemExit",
+    ),
+    Case(
+        "sys-exit-in-function",
+        "sys.exit() inside sample_gaussian",
+        in_sample("    import sys\n    sys.exit(0)\n"),
+        lose=("1.1",),
+        verdict="SystemExit",
+    ),
+    Case(
+        "os-exit-at-import",
+        "os._exit() when ssvae.py is imported",
+        at_ssvae_import("import os\nos._exit(0)\n"),
+        tests=WITH_SSVAE,
+        lose=("4.2",),
+        verdict="died",
+        note="importing",
+    ),
+    Case(
+        "os-exit-in-function",
+        "os._exit() inside sample_gaussian",
+        in_sample("    import os\n    os._exit(1)\n"),
+        lose=("1.1",),
+        verdict="died",
+    ),
+    Case(
+        "fork-bomb",
+        "os.fork() in a loop inside sample_gaussian",
+        in_sample("    import os\n    while True:\n        os.fork()\n"),
+        lose=("1.1",),
+        verdict="starting processes is not allowed",
+    ),
+    Case(
+        "native-fork-bomb",
+        "libc fork() through ctypes in a loop (gets past Python's hooks)",
+        in_sample(
+            "    import ctypes\n    libc = ctypes.CDLL(None)\n    while True:\n"
+            "        libc.fork()\n"
+        ),
+        lose=("1.1",),
+        verdict="timed out",
+        isolated=True,
+    ),
+    Case(
+        "print-100mb",
+        "prints 100 MB inside sample_gaussian",
+        in_sample("    print('x' * 100 * 2**20, flush=True)\n" + SAMPLE),
+        lose=("1.1",),
+        verdict="limited to 64 MB",
+    ),
+    Case(
+        "write-outside",
+        "writes a file in /tmp and over the grader's results, quietly",
+        in_sample(
+            "    for p in (" + repr(CANARY) + ", " + repr(RESULTS) + ",\n"
+            "              " + repr(KEEP) + ", " + repr(str(REPO / "README.md")) + "):\n"
+            "        try:\n            open(p, 'w').write('pwned')\n"
+            "        except OSError:\n            pass\n" + SAMPLE
+        ),
+    ),
+    Case(
+        "delete-outside",
+        "deletes the grader's files, quietly",
+        in_sample(
+            "    import os, shutil\n"
+            "    for p in ("
+            + repr(str(SECRET_TEST))
+            + ", "
+            + repr(str(REPO / "README.md"))
+            + ", "
+            + repr(RESULTS)
+            + ", "
+            + repr(KEEP)
+            + "):\n        try:\n            os.remove(p)\n"
+            "        except OSError:\n            pass\n"
+            "    try:\n        shutil.rmtree(" + repr(str(REPO / "grader")) + ")\n"
+            "    except OSError:\n        pass\n" + SAMPLE
+        ),
+    ),
+    Case(
+        "read-hidden-test",
+        "reads the hidden tests and returns them in its error",
+        read_secret(SECRET_TEST),
+        lose=("1.1",),
+        verdict="PermissionError",
+    ),
+    Case(
+        "read-weights",
+        "reads the reference weights",
+        read_secret(SECRET_WEIGHTS),
+        lose=("1.1",),
+        verdict="PermissionError",
+    ),
+    Case(
+        "read-solution",
+        "reads the reference solution",
+        read_secret(SECRET_SOLUTION),
+        lose=("1.1",),
+        verdict="PermissionError",
+    ),
+    Case(
+        "read-reference-copy",
+        "reads the trusted helpers staged next to it",
+        read_secret(Path("_reference/utils.py")),
+        lose=("1.1",),
+        verdict="PermissionError",
+        isolated=True,
+    ),
+    Case(
+        "network",
+        "opens a TCP connection",
+        in_sample(
+            "    import socket\n    socket.create_connection(('1.1.1.1', 53), timeout=2)\n" + SAMPLE
+        ),
+        lose=("1.1",),
+        verdict="network access is not allowed",
+    ),
+    Case(
+        "tensor-subclass",
+        "returns a subclass of torch.Tensor",
+        in_sample(
+            "    class Sneaky(torch.Tensor):\n        pass\n"
+            "    return (m + v.sqrt() * torch.randn_like(m)).as_subclass(Sneaky)\n"
+        ),
+        lose=("1.1",),
+        verdict="expected a torch.Tensor",
+    ),
+    Case(
+        "always-equal",
+        "returns an object whose comparisons always say equal",
+        in_sample(
+            "    class Equal:\n        def __eq__(self, other):\n            return True\n"
+            "        __ne__ = lambda self, other: False\n"
+            "        shape = property(lambda self: m.shape)\n"
+            "    return Equal()\n"
+        ),
+        lose=("1.1",),
+        verdict="expected a torch.Tensor",
+    ),
+    Case(
+        "nan",
+        "returns NaN",
+        in_sample("    return torch.full_like(m, float('nan'))\n"),
+        lose=("1.1",),
+        verdict="non-finite",
+    ),
+    Case(
+        "wrong-dtype",
+        "returns integers",
+        in_sample("    return (m + v.sqrt() * torch.randn_like(m)).round().long()\n"),
+        lose=("1.1",),
+        verdict="dtype",
+    ),
+    Case(
+        "wrong-shape",
+        "returns one value per row",
+        in_sample("    return (m + v.sqrt() * torch.randn_like(m)).sum(-1)\n"),
+        lose=("1.1",),
+        verdict="shape",
+    ),
+    Case(
+        "patch-torch",
+        "patches torch's comparisons, then returns the mean m",
+        in_sample(
+            "    torch.allclose = lambda *a, **k: True\n"
+            "    torch.equal = lambda *a, **k: True\n"
+            "    torch.Tensor.__eq__ = lambda self, o: torch.ones((), dtype=torch.bool)\n"
+            "    torch.isfinite = lambda t: torch.ones_like(t, dtype=torch.bool)\n"
+            "    return m.clone()\n"
+        ),
+        lose=("1.1",),
+        verdict="sample variances",
+    ),
+    Case(
+        "patch-grader",
+        "replaces the worker's own functions to forge results",
+        {
+            UTILS: (
+                "import torch\n",
+                "import torch\n"
+                "import __main__ as _w\n"
+                "if hasattr(_w, 'OPS'):\n"
+                "    _w.OPS['call'] = lambda req: {'runs': [{'outputs': [torch.zeros(3)]}]}\n",
+            )
+        },
+        lose=("1.1", "2.1"),
+        verdict="malformed",
+        keep=(),
+    ),
+    Case(
+        "syntax-error",
+        "utils.py does not parse",
+        {UTILS: ("def sample_gaussian(", "def sample_gaussian(:")},
+        lose=("1.1", "2.1"),
+        verdict="SyntaxError",
+        keep=(),
+    ),
+    Case(
+        "not-python",
+        "utils.py is binary data",
+        make=binary_utils,
+        lose=("1.1", "2.1"),
+        verdict="null bytes",
+        keep=(),
+    ),
+    Case(
+        "missing-file",
+        "utils.py is not in the submission",
+        make=missing_utils,
+        lose=("1.1", "2.1"),
+        verdict="not implemented yet",
+        keep=(),
+        note="utils.py",
+    ),
     Case("zip-traversal", "zip entries named ../../../tmp/... and /tmp/...", make=traversal_zip),
-    Case("zip-symlink", "utils.py is a symbolic link to the solution inside the zip",
-         make=symlink_zip, lose=("1.1", "2.1"), verdict="not implemented yet", keep=()),
-    Case("zip-bomb", "100 MB of zeros packed into a few kB", make=bomb_zip, graded=False,
-         note="unpacks to over"),
-    Case("zip-huge-entry", "one 300 MB entry next to the real files", make=big_entry_zip,
-         note="huge.bin"),
-    Case("not-a-zip", "a .zip that is not an archive", make=not_a_zip, graded=False,
-         note="neither a folder nor a .zip"),
+    Case(
+        "zip-symlink",
+        "utils.py is a symbolic link to the solution inside the zip",
+        make=symlink_zip,
+        lose=("1.1", "2.1"),
+        verdict="not implemented yet",
+        keep=(),
+    ),
+    Case(
+        "zip-bomb",
+        "100 MB of zeros packed into a few kB",
+        make=bomb_zip,
+        graded=False,
+        note="unpacks to over",
+    ),
+    Case(
+        "zip-huge-entry",
+        "one 300 MB entry next to the real files",
+        make=big_entry_zip,
+        note="huge.bin",
+    ),
+    Case(
+        "not-a-zip",
+        "a .zip that is not an archive",
+        make=not_a_zip,
+        graded=False,
+        note="neither a folder nor a .zip",
+    ),
 ]
 
 # Text of the secrets that must never show up in results.
@@ -247,8 +432,9 @@ def grade(case: Case, tmp: Path, results: Path | None = None):
     from grader import run
 
     args = ("-o", "python_files=" + " ".join(case.tests))
-    return run.main(HW, make_submission(case, tmp), timeout=case.timeout, pytest_args=args,
-                    results=results)
+    return run.main(
+        HW, make_submission(case, tmp), timeout=case.timeout, pytest_args=args, results=results
+    )
 
 
 def main() -> None:

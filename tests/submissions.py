@@ -1,4 +1,5 @@
 """Build test submissions: the reference's student files, with text replacements applied."""
+
 import shutil
 from pathlib import Path
 
@@ -7,8 +8,12 @@ from grader import homeworks
 REPO = Path(__file__).resolve().parent.parent
 HW = "hw_gmvae_iwae_ssvae"
 SOLUTION = REPO / "solutions" / HW
-STUDENT_FILES = ("codebase/utils.py", "codebase/models/vae.py", "codebase/models/gmvae.py",
-                 "codebase/models/ssvae.py")
+STUDENT_FILES = (
+    "codebase/utils.py",
+    "codebase/models/vae.py",
+    "codebase/models/gmvae.py",
+    "codebase/models/ssvae.py",
+)
 
 
 class StaleEdit(Exception):
@@ -24,8 +29,10 @@ def build(folder: Path, edits: dict | None = None, hw: str = HW) -> Path:
     for f, (old, new) in (edits or {}).items():
         text = (folder / f).read_text()
         if text.count(old) != 1:
-            raise StaleEdit(f"{old[:60]!r} occurs {text.count(old)} times in solutions/{hw}/{f}; "
-                            "it must occur exactly once: update the edit")
+            raise StaleEdit(
+                f"{old[:60]!r} occurs {text.count(old)} times in solutions/{hw}/{f}; "
+                "it must occur exactly once: update the edit"
+            )
         (folder / f).write_text(text.replace(old, new))
     return folder
 

@@ -1,4 +1,5 @@
 """Tests of grader/autograder.py: the Gradescope zip, unpacked and run the way Gradescope does."""
+
 import json
 import os
 import shutil
@@ -94,8 +95,14 @@ def grade_with_bundle(bundle: Path, root: Path, homework, *options: str) -> tupl
         shutil.copy(homework.solution / name, root / "submission" / name)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env.update(AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=sys.executable, OMP_NUM_THREADS="1")
-    run = subprocess.run([str(root / "run_autograder"), *options], cwd=root, env=env,
-                         capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        [str(root / "run_autograder"), *options],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     return json.loads((root / "results" / "results.json").read_text()), run.stdout
 
@@ -121,8 +128,7 @@ def test_every_homework_bundle_grades_its_reference(name: str, tmp_path: Path) -
     """The same, for the other homeworks' bundles and their whole quick tier."""
     out = tmp_path / "autograder.zip"
     assert autograder.main(name, out=out) == 0
-    assert_full_marks(*grade_with_bundle(out, tmp_path / "autograder",
-                                         homeworks.HOMEWORKS[name]))
+    assert_full_marks(*grade_with_bundle(out, tmp_path / "autograder", homeworks.HOMEWORKS[name]))
 
 
 def test_run_autograder_writes_results_when_the_grader_cannot_start(
@@ -133,8 +139,14 @@ def test_run_autograder_writes_results_when_the_grader_cannot_start(
     unpack(bundle, root / "source")
     (root / "submission").mkdir()
     env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON="/bin/false")
-    run = subprocess.run([str(root / "source" / "run_autograder")], cwd=root, env=env,
-                         capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [str(root / "source" / "run_autograder")],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode != 0
     results = json.loads((root / "results" / "results.json").read_text())
     assert results["score"] == 0 and "failed before grading" in results["output"]

@@ -29,10 +29,24 @@ def make_submissions(folder: Path) -> Path:
 
 
 def run_batch(subs: Path, out: Path, *extra: str, **popen) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "grader", "batch", HW, str(subs), "--out", str(out),
-           "--csv", str(out / "grades.csv"), "--only", ONLY, *extra]
-    return subprocess.run(cmd, cwd=REPO, env=ENV, capture_output=True, text=True, timeout=600,
-                          **popen)
+    cmd = [
+        sys.executable,
+        "-m",
+        "grader",
+        "batch",
+        HW,
+        str(subs),
+        "--out",
+        str(out),
+        "--csv",
+        str(out / "grades.csv"),
+        "--only",
+        ONLY,
+        *extra,
+    ]
+    return subprocess.run(
+        cmd, cwd=REPO, env=ENV, capture_output=True, text=True, timeout=600, **popen
+    )
 
 
 def read_csv(path: Path) -> dict[str, dict]:
@@ -73,9 +87,13 @@ def test_two_copies_get_identical_grades(graded):
     rows = read_csv(out / "grades.csv")
     same = ("score", "max_score", "status", "1.1", "2.1")
     assert [rows["alice"][k] for k in same] == [rows["bob"][k] for k in same]
-    tests = {s: [(t["name"], t["score"], t["status"]) for t in
-                 json.loads((out / s / "results.json").read_text())["tests"]]
-             for s in ("alice", "bob")}
+    tests = {
+        s: [
+            (t["name"], t["score"], t["status"])
+            for t in json.loads((out / s / "results.json").read_text())["tests"]
+        ]
+        for s in ("alice", "bob")
+    }
     assert tests["alice"] == tests["bob"]
 
 
@@ -103,12 +121,30 @@ def test_interrupted_batch_leaves_only_complete_results(tmp_path):
     # alice's sample_gaussian sleeps, so her grading is surely under way when Ctrl-C comes (a
     # reference grading takes 3 s: on a busy machine the poll below could miss all of it)
     build(subs / "alice", {SLOW[0]: (SLOW[1], "    import time\n    time.sleep(60)\n")})
-    cmd = [sys.executable, "-m", "grader", "batch", HW, str(subs), "--out", str(out),
-           "--only", ONLY, "--jobs", "1"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "grader",
+        "batch",
+        HW,
+        str(subs),
+        "--out",
+        str(out),
+        "--only",
+        ONLY,
+        "--jobs",
+        "1",
+    ]
     # as typed at a terminal: a shell without job control (CI scripts, `nohup ... &`) starts
     # background commands with SIGINT ignored, and then Python never raises KeyboardInterrupt
-    proc = subprocess.Popen(cmd, cwd=REPO, env=ENV, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = subprocess.Popen(
+        cmd,
+        cwd=REPO,
+        env=ENV,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     deadline = time.monotonic() + 120
     while not list(out.glob("alice/.partial-*")) and time.monotonic() < deadline:
         time.sleep(0.1)  # wait until alice's grading is under way
@@ -129,7 +165,10 @@ def test_interrupted_batch_leaves_only_complete_results(tmp_path):
     resumed = run_batch(subs, out, "--jobs", "2")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert {s: r["status"] for s, r in read_csv(out / "grades.csv").items()}.keys() == {
-        "alice", "bob", "carol"}
+        "alice",
+        "bob",
+        "carol",
+    }
     assert read_csv(out / "grades.csv")["alice"]["status"] == "graded"
 
 

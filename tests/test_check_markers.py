@@ -1,4 +1,5 @@
 """Tests of grader/release/check_markers.py: strict parsing of the solution markers."""
+
 from pathlib import Path, PurePosixPath
 
 import nbformat
@@ -54,14 +55,17 @@ def test_end_without_begin_raises() -> None:
     assert caught.value.line == 2
 
 
-@pytest.mark.parametrize("line", [
-    "    # BEGIN SOLUTION (problem 1)",
-    "    return x  # END SOLUTION",
-    "    #BEGIN SOLUTION",
-    "    ## BEGIN SOLUTION",
-    "    # begin solution",
-    "    # END  SOLUTION",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "    # BEGIN SOLUTION (problem 1)",
+        "    return x  # END SOLUTION",
+        "    #BEGIN SOLUTION",
+        "    ## BEGIN SOLUTION",
+        "    # begin solution",
+        "    # END  SOLUTION",
+    ],
+)
 def test_marker_line_with_extra_text_raises(line: str) -> None:
     """Is a line that looks like a marker but holds something else refused?"""
     with pytest.raises(MarkerError, match="text besides the marker"):
@@ -94,10 +98,12 @@ def _bundle(files: dict[str, bytes]) -> Bundle:
 
 def test_step_reports_notebook_cell_and_line() -> None:
     """Does the step check notebook code cells and name the cell and line of a bad marker?"""
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("# Title"),
-        nbformat.v4.new_code_cell("x = 1\n# BEGIN SOLUTION\ny = 2"),
-    ])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("# Title"),
+            nbformat.v4.new_code_cell("x = 1\n# BEGIN SOLUTION\ny = 2"),
+        ]
+    )
     bundle = _bundle({"nb.ipynb": nbformat.writes(nb).encode()})
     with pytest.raises(MarkerError, match=r"solutions/hw/nb\.ipynb\[cell 2\]:2: "):
         check_markers(bundle)

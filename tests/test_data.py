@@ -1,5 +1,6 @@
 """Tests of coursekit.data and coursekit.downloads: the real data sets, small files written here,
 and downloads served from file:// URLs (no test reaches the network or writes into the data)."""
+
 import dataclasses
 import gzip
 import hashlib
@@ -59,8 +60,9 @@ def _amat_text(rows: np.ndarray) -> bytes:
     return b"".join(b" ".join(b"01"[v : v + 1] for v in row) + b"\n" for row in rows)
 
 
-def _serve(monkeypatch: pytest.MonkeyPatch, relpath: str, urls: list[Path | str],
-           digest: str | None = None) -> None:
+def _serve(
+    monkeypatch: pytest.MonkeyPatch, relpath: str, urls: list[Path | str], digest: str | None = None
+) -> None:
     """Point the table entry of `relpath` at local files (and optionally another checksum)."""
     entry = downloads.FILES[relpath]
     uris = tuple(u.as_uri() if isinstance(u, Path) else u for u in urls)
@@ -125,8 +127,9 @@ def test_binarized_shape_values_and_mean(binarized: dict[str, torch.Tensor], spl
     assert round(x.sum(dtype=torch.int64).item() / x.numel(), 4) == mean
 
 
-def test_binarized_plain_amat_equals_gz(binarized: dict[str, torch.Tensor], data_root: Path,
-                                        tmp_path: Path) -> None:
+def test_binarized_plain_amat_equals_gz(
+    binarized: dict[str, torch.Tensor], data_root: Path, tmp_path: Path
+) -> None:
     """Does a plain .amat file give the same tensor as the real .amat.gz it was gunzipped from?"""
     gz = data_root / (TEST_AMAT + ".gz")
     (tmp_path / "binarized_mnist").mkdir()
@@ -144,12 +147,15 @@ def test_verify_binarized_real_files(data_root: Path, split: str) -> None:
 _GOOD_ROW = _amat_text(np.zeros((1, 784), np.uint8))
 
 
-@pytest.mark.parametrize("text,message", [
-    (_GOOD_ROW + b"0 1\n" + _GOOD_ROW, "row 2 has 2 values"),
-    (_GOOD_ROW + _GOOD_ROW.replace(b"0", b"2", 1), "unexpected character"),
-    (b"01 " * 392 + b"\n", "single 0/1 characters"),
-    (b"\n \n", "no rows"),
-])
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        (_GOOD_ROW + b"0 1\n" + _GOOD_ROW, "row 2 has 2 values"),
+        (_GOOD_ROW + _GOOD_ROW.replace(b"0", b"2", 1), "unexpected character"),
+        (b"01 " * 392 + b"\n", "single 0/1 characters"),
+        (b"\n \n", "no rows"),
+    ],
+)
 def test_malformed_amat_is_rejected(tmp_path: Path, text: bytes, message: str) -> None:
     """Is an .amat file with a short row, a stray character, glued values or no rows refused?"""
     (tmp_path / "binarized_mnist").mkdir()
@@ -177,8 +183,11 @@ def test_svhn_mat_layout_and_labels(tmp_path: Path, split: str, label_dtype: typ
 
 def test_svhn_bad_labels_are_rejected(tmp_path: Path) -> None:
     """Is a .mat file with a label outside 1..10 refused with a clear error?"""
-    _write_svhn_mat(tmp_path / "SVHN" / "test_32x32.mat", np.zeros((32, 32, 3, 2), np.uint8),
-                    np.array([0, 3], np.uint8))
+    _write_svhn_mat(
+        tmp_path / "SVHN" / "test_32x32.mat",
+        np.zeros((32, 32, 3, 2), np.uint8),
+        np.array([0, 3], np.uint8),
+    )
     with pytest.raises(ValueError, match="1..10"):
         load_svhn("test", tmp_path, download=False)
 
@@ -214,8 +223,9 @@ def test_download_with_good_checksum(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert [p.name for p in folder.iterdir()] == ["binarized_mnist_test.amat"]
 
 
-def test_download_falls_back_to_next_mirror(data_root: Path, tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_download_falls_back_to_next_mirror(
+    data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Is the second mirror used when the first one fails, with the table's real md5?"""
     name = "t10k-labels-idx1-ubyte.gz"
     shutil.copy(data_root / "MNIST" / "raw" / name, tmp_path / name)
@@ -239,22 +249,28 @@ def test_download_with_bad_checksum(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert list((tmp_path / "data" / "binarized_mnist").iterdir()) == []
 
 
-def test_unreachable_url_says_what_to_put_where(tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreachable_url_says_what_to_put_where(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Does a failed download raise DataMissingError naming the folder, the file and the URL?"""
     url = (tmp_path / "nowhere" / "binarized_mnist_test.amat").as_uri()
     _serve(monkeypatch, TEST_AMAT, [url])
     with pytest.raises(DataMissingError) as caught:
         load_binarized_mnist("test", tmp_path / "data")
     message = str(caught.value)
-    for part in (str(tmp_path / "data" / "binarized_mnist"), "binarized_mnist_test.amat", url,
-                 data.ENV_VAR):
+    for part in (
+        str(tmp_path / "data" / "binarized_mnist"),
+        "binarized_mnist_test.amat",
+        url,
+        data.ENV_VAR,
+    ):
         assert part in message
     assert list((tmp_path / "data" / "binarized_mnist").iterdir()) == []
 
 
-def test_download_off_never_touches_the_network(tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_download_off_never_touches_the_network(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With download=False, does a missing file raise DataMissingError without opening a URL?"""
     monkeypatch.setattr(urllib.request, "urlopen", _refuse)
     with pytest.raises(DataMissingError) as caught:
@@ -266,8 +282,9 @@ def test_download_off_never_touches_the_network(tmp_path: Path,
 
 
 @pytest.mark.parametrize("parent", ["binarized_mnist", "."])
-def test_read_only_folder_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                      parent: str) -> None:
+def test_read_only_folder_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parent: str
+) -> None:
     """Is a read-only data folder (even for root) reported as DataMissingError before any
     download, whether the file's own folder or only a parent of it exists?"""
     monkeypatch.setattr(urllib.request, "urlopen", _refuse)

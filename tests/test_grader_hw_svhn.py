@@ -23,9 +23,21 @@ def test_reference_earns_full_marks_through_the_cli(tmp_path, data_root):
     submission = build(tmp_path / "submission", hw=HW)
     results = tmp_path / "results.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "grader", HW, str(submission), "--results", str(results),
-         "--data-root", str(data_root)],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "grader",
+            HW,
+            str(submission),
+            "--results",
+            str(results),
+            "--data-root",
+            str(data_root),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     payload = json.loads(results.read_text())
@@ -52,8 +64,7 @@ def test_broken_files_cost_only_their_own_items(tmp_path, data_root):
         "codebase/utils.py": ("import math\n", "import math(\n"),
         "q2_solution.py": ("import torch\n", "import torch(\n"),
     }
-    result = run.main(HW, build(tmp_path / "submission", edits, hw=HW),
-                      data_root=str(data_root))
+    result = run.main(HW, build(tmp_path / "submission", edits, hw=HW), data_root=str(data_root))
     for item, (got, top) in scores_by_item(result).items():
         assert (got == 0) if item in ("2.1", "2.2") else (got == top), table(result)
     assert all("SyntaxError" in t.output for t in result.tests if t.item in ("2.1", "2.2"))
@@ -62,8 +73,9 @@ def test_broken_files_cost_only_their_own_items(tmp_path, data_root):
 def test_training_check_skips_without_the_subset(tmp_path):
     """Without the SVHN subset, is the training check skipped (worth 0) with a remedy?"""
     submission = build(tmp_path / "submission", hw=HW)
-    result = run.main(HW, submission, data_root=str(tmp_path / "empty"),
-                      pytest_args=("-k", "trains_on_svhn"))
+    result = run.main(
+        HW, submission, data_root=str(tmp_path / "empty"), pytest_args=("-k", "trains_on_svhn")
+    )
     (test,) = [t for t in result.tests if t.name.startswith("Training on real SVHN")]
     assert test.status == "skipped" and test.max_score == 0, table(result)
     assert "--data-root" in test.output
@@ -76,8 +88,12 @@ def test_shipped_fsvae_weights_round_trip_within_half_a_step():
     """quantize_4bit then dequantize_4bit moves no weight by more than half its row's step,
     keeps small and integer tensors, and the shipped file loads into the reference FSVAE."""
     gen = torch.Generator().manual_seed(0)
-    state = {"w": torch.randn(300, 41, generator=gen) * 3, "odd": torch.randn(4097, generator=gen),
-             "b": torch.randn(7, generator=gen), "n": torch.tensor(5)}
+    state = {
+        "w": torch.randn(300, 41, generator=gen) * 3,
+        "odd": torch.randn(4097, generator=gen),
+        "b": torch.randn(7, generator=gen),
+        "n": torch.tensor(5),
+    }
     back = harness.dequantize_4bit(harness.quantize_4bit(state))
     stored = harness.quantize_4bit(state)["w"]
     half_step = stored["step"].float()[:, None] / 2
@@ -109,8 +125,10 @@ def test_affine_critic_makes_hw_vae_penalty_exact(grad_norm, penalty):
     """Is the affine critic's gradient norm the same everywhere, so that hw_vae's lp_reg, run on
     flattened SVHN images, gives relu(norm - 1)^2 exactly, with a gradient to the critic?"""
     (q2,) = reference.load(HW, "q2_solution")
-    state = {k: v.clone().requires_grad_(True) for k, v in
-             wgan.affine_critic_state(grad_norm, seed=int(grad_norm * 10)).items()}
+    state = {
+        k: v.clone().requires_grad_(True)
+        for k, v in wgan.affine_critic_state(grad_norm, seed=int(grad_norm * 10)).items()
+    }
     x = (torch.rand(64, 3072) * 2 - 1).requires_grad_(True)
     (g,) = torch.autograd.grad(wgan.critic_forward(state, x).sum(), x)
     assert torch.allclose(g.norm(dim=1), torch.full((64,), grad_norm), rtol=1e-4)

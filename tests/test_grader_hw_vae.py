@@ -30,8 +30,20 @@ def test_reference_earns_full_marks_through_the_cli(tmp_path):
     assert not failed, proc.stdout
     assert payload["score"] == sum(t["max_score"] for t in payload["tests"]) == FULL_MARKS
     items = {t["number"] for t in payload["tests"]}
-    assert items == {"1.1", "1.2", "1.3", "1.4", "1.5", "2.2", "2.4", "4.1", "4.2", "5.1", "5.2",
-                     "5.3"}
+    assert items == {
+        "1.1",
+        "1.2",
+        "1.3",
+        "1.4",
+        "1.5",
+        "2.2",
+        "2.4",
+        "4.1",
+        "4.2",
+        "5.1",
+        "5.2",
+        "5.3",
+    }
 
 
 def test_stubs_earn_zero_with_a_clear_reason_per_test(tmp_path):
@@ -45,13 +57,15 @@ def test_stubs_earn_zero_with_a_clear_reason_per_test(tmp_path):
 
 def test_broken_q2_costs_only_problem_2(tmp_path):
     """Does a syntax error in q2_solution.py fail items 2.2 and 2.4 and leave Problem 1 intact?"""
-    sub = build(tmp_path / "submission", {"q2_solution.py": ("import torch\n", "import torch(\n")},
-                hw=HW)
+    sub = build(
+        tmp_path / "submission", {"q2_solution.py": ("import torch\n", "import torch(\n")}, hw=HW
+    )
     result = run.main(HW, sub)
     for item, (got, top) in scores_by_item(result).items():
         assert (got == 0) if item.startswith("2.") else (got == top), table(result)
-    assert all("SyntaxError" in t.output for t in result.tests if t.item.startswith("2.")), (
-        table(result))
+    assert all("SyntaxError" in t.output for t in result.tests if t.item.startswith("2.")), table(
+        result
+    )
 
 
 def test_hidden_tests_critic_matches_the_provided_one():

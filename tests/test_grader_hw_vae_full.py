@@ -3,6 +3,7 @@
 The full tier itself trains for the handout's 20 epochs; these tests run the same requests on
 a small schedule and compare them with the reference run in the trusted process.
 """
+
 from types import SimpleNamespace
 
 import pytest

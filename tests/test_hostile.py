@@ -13,8 +13,12 @@ from submissions import scores_by_item
 
 from grader.serialize import table
 
-TRACKED = subprocess.run(["git", "ls-files", "-s", "grader", "solutions", "README.md"], cwd=REPO,
-                         capture_output=True, text=True).stdout
+TRACKED = subprocess.run(
+    ["git", "ls-files", "-s", "grader", "solutions", "README.md"],
+    cwd=REPO,
+    capture_output=True,
+    text=True,
+).stdout
 
 
 def stray_processes(wait: float = 10.0) -> list[str]:
@@ -26,8 +30,9 @@ def stray_processes(wait: float = 10.0) -> list[str]:
         return []
     deadline = time.monotonic() + wait
     while True:
-        out = subprocess.run(["ps", "-u", "65534", "-o", "pid=,stat=,cmd="], capture_output=True,
-                             text=True).stdout.split("\n")[:-1]
+        out = subprocess.run(
+            ["ps", "-u", "65534", "-o", "pid=,stat=,cmd="], capture_output=True, text=True
+        ).stdout.split("\n")[:-1]
         if not out or time.monotonic() > deadline:
             return out
         time.sleep(0.2)
@@ -40,8 +45,11 @@ def isolated(tmp_path_factory) -> bool:
     from grader.sandbox import Sandbox
     from grader.submission import stage
 
-    staged = stage(homeworks.get("hw_gmvae_iwae_ssvae"), REPO / "hw_gmvae_iwae_ssvae",
-                   tmp_path_factory.mktemp("ping"))
+    staged = stage(
+        homeworks.get("hw_gmvae_iwae_ssvae"),
+        REPO / "hw_gmvae_iwae_ssvae",
+        tmp_path_factory.mktemp("ping"),
+    )
     sandbox = Sandbox(staged.tree)
     try:
         facts = sandbox.call({"op": "ping"}).result["isolation"]
@@ -82,16 +90,24 @@ def test_hostile_submission_is_contained(case, tmp_path, isolated):
     assert not any(secret in text for secret in SECRETS_TEXT), "a secret reached the results"
     assert not Path(CANARY).exists()
     assert Path(KEEP).read_text() == "keep"
-    after = subprocess.run(["git", "ls-files", "-s", "grader", "solutions", "README.md"],
-                           cwd=REPO, capture_output=True, text=True).stdout
+    after = subprocess.run(
+        ["git", "ls-files", "-s", "grader", "solutions", "README.md"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    ).stdout
     assert after == TRACKED
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", "grader", "solutions",
-                            "README.md"], cwd=REPO, capture_output=True, text=True).stdout
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "grader", "solutions", "README.md"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    ).stdout
     assert "D " not in dirty and not dirty.startswith(" D"), dirty
     assert not (stray := stray_processes()), stray
 
 
-PROBE = '''
+PROBE = """
 import os, socket
 def attempt(action):
     try:
@@ -107,7 +123,7 @@ results = {
     "signal": attempt(lambda: os.kill(GRADER, 0)),
 }
 raise RuntimeError(repr(results))
-'''
+"""
 
 
 @pytest.mark.parametrize("isolate", [True, False], ids=["namespaces", "hook-only"])
@@ -145,19 +161,26 @@ def test_worker_refuses_with_or_without_namespaces(isolate, tmp_path):
 
 # The sandbox is shared by the three homeworks: the same attack on hw_vae and hw_svhn must be
 # refused too (their hidden tests are other folders under grader/), with only its item lost.
-ATTACK = '''
+ATTACK = """
     try:
         open({canary!r}, "w").write("x")
     except OSError:
         pass
     open({secret!r}).read()
-'''
+"""
 OTHER_HOMEWORKS = {
-    "hw_vae": ("q1_solution.py", "def log_mean_exp(y: torch.Tensor) -> torch.Tensor:\n",
-               "test_q1.py", "1.3"),
-    "hw_svhn": ("svhn_vae/flow.py",
-                "def causal_mask(mask_type: str, kernel_size: int) -> torch.Tensor:\n",
-                "test_flow.py", "2.1"),
+    "hw_vae": (
+        "q1_solution.py",
+        "def log_mean_exp(y: torch.Tensor) -> torch.Tensor:\n",
+        "test_q1.py",
+        "1.3",
+    ),
+    "hw_svhn": (
+        "svhn_vae/flow.py",
+        "def causal_mask(mask_type: str, kernel_size: int) -> torch.Tensor:\n",
+        "test_flow.py",
+        "2.1",
+    ),
 }
 
 
@@ -173,8 +196,12 @@ def test_other_homeworks_hidden_tests_are_out_of_reach(hw, tmp_path):
     secret = REPO / "grader" / hw / tests
     attack = anchor + ATTACK.format(canary=CANARY, secret=str(secret))
     submission = build(tmp_path / "submission", {file: (anchor, attack)}, hw=hw)
-    result = run.main(hw, submission, pytest_args=("-o", f"python_files={tests}"),
-                      results=tmp_path / "results.json")
+    result = run.main(
+        hw,
+        submission,
+        pytest_args=("-o", f"python_files={tests}"),
+        results=tmp_path / "results.json",
+    )
     shown = table(result)
     scores = scores_by_item(result)
     assert all(t.status != "error" for t in result.tests), shown

@@ -1,5 +1,6 @@
 """The SVHN loaders of hw_svhn: the WGAN's svhn_sampler and the FSVAE's data, on .mat files
 written by the tests in the real format, and on the course's 1083-image subset."""
+
 import numpy as np
 import pytest
 import scipy.io
@@ -68,4 +69,3 @@ def test_subset_gets_seeded_fake_labels(data_root):
     a, b = svhn.subset_with_fake_labels(data_root), svhn.subset_with_fake_labels(data_root)
     assert a.x.shape == (1083, 3072) and not a.labelled
     assert torch.equal(a.y, b.y) and 0 <= a.y.min() and a.y.max() <= 9
-

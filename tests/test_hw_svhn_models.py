@@ -1,5 +1,6 @@
 """The provided code of hw_svhn's solution: the flow's sampler inverts the map that log_prob
 uses, and the FSVAE's grid puts class i in row i and one shared z in each column."""
+
 import sys
 
 import torch
@@ -45,8 +46,11 @@ def test_shared_files_are_links_not_copies():
     """Are utils.py and q2_solution.py links to the other homeworks' files, and released
     byte for byte like there (written once, shipped to both)?"""
     solutions, repo = reference.SOLUTIONS, reference.ROOT
-    shared = {"codebase/utils.py": "hw_gmvae_iwae_ssvae", "q2_solution.py": "hw_vae",
-              "model.py": "hw_vae"}
+    shared = {
+        "codebase/utils.py": "hw_gmvae_iwae_ssvae",
+        "q2_solution.py": "hw_vae",
+        "model.py": "hw_vae",
+    }
     for path, owner in shared.items():
         link = solutions / HW / path
         assert link.is_symlink(), path

@@ -1,5 +1,6 @@
 """Smoke tests of hw_svhn's run scripts: --dry-run trains a few steps on the SVHN subset and
 saves its outputs; --grid and --explore redraw the pictures from what the dry run saved."""
+
 import os
 import subprocess
 import sys
@@ -10,10 +11,16 @@ HW = REPO / "solutions" / "hw_svhn"
 
 
 def run(args: list, cwd: Path, data_root: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, VAECOURSE_DATA=str(data_root), PYTHONPATH=str(REPO),
-               OMP_NUM_THREADS="1", MPLBACKEND="Agg")
-    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=300)
+    env = dict(
+        os.environ,
+        VAECOURSE_DATA=str(data_root),
+        PYTHONPATH=str(REPO),
+        OMP_NUM_THREADS="1",
+        MPLBACKEND="Agg",
+    )
+    return subprocess.run(
+        [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def test_run_fsvae_dry_run_and_grid(tmp_path, data_root):
@@ -36,7 +43,10 @@ def test_q3_train_dry_run_and_explore(tmp_path, data_root):
     pictures = {"samples.png", "perturbations.png", "interpolations.png"}
     assert {p.name for p in out.iterdir()} == pictures | {"wgan.pt"}
     again = tmp_path / "again"
-    proc = run([str(HW / "q3_train.py"), "--explore", str(out / "wgan.pt"), "--out", str(again)],
-               tmp_path, data_root)
+    proc = run(
+        [str(HW / "q3_train.py"), "--explore", str(out / "wgan.pt"), "--out", str(again)],
+        tmp_path,
+        data_root,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert {p.name for p in again.iterdir()} == pictures

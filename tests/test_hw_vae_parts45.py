@@ -1,5 +1,6 @@
 """hw_vae Parts 4 and 5: the 2-D data sets are the handout's, and both run scripts' --dry-run
 train, evaluate and save every picture."""
+
 import json
 import os
 import subprocess
@@ -16,8 +17,9 @@ def run(args: list, cwd: Path, data_root: Path | None = None) -> subprocess.Comp
     env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1", MPLBACKEND="Agg")
     if data_root is not None:
         env["VAECOURSE_DATA"] = str(data_root)
-    return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 def vae2d():
@@ -34,8 +36,9 @@ def test_data_sets_1_and_2_are_the_handouts():
     module = vae2d()
     one, two = module.sample_data_1(), module.sample_data_2()
     assert one.shape == two.shape == (100000, 2)
-    assert np.allclose(one.mean(0), [1, 2], atol=0.05) and np.allclose(two.mean(0), [1, 2],
-                                                                        atol=0.05)
+    assert np.allclose(one.mean(0), [1, 2], atol=0.05) and np.allclose(
+        two.mean(0), [1, 2], atol=0.05
+    )
     assert np.allclose(one.std(0), [5, 1], rtol=0.01)
     cov = np.cov(two.T)  # a 45-degree turn of diag(25, 1): 13 on the diagonal, 12 off it
     assert np.allclose(cov, [[13, 12], [12, 13]], rtol=0.02)
@@ -63,23 +66,33 @@ def test_run_vae2d_dry_run(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.count("Part A, data set") == 4
     assert "negative IWAE with 100 samples" in proc.stdout
-    pictures = {"partA_curves.png", "partA_samples.png", "partB_curves.png",
-                "partB_samples.png", "partB_latents.png"}
+    pictures = {
+        "partA_curves.png",
+        "partA_samples.png",
+        "partB_curves.png",
+        "partB_samples.png",
+        "partB_latents.png",
+    }
     assert {p.name for p in tmp_path.iterdir()} == pictures | {"results.json"}
     results = json.loads((tmp_path / "results.json").read_text())
-    assert set(results["A"]) == {"data1_diagonal", "data1_scalar", "data2_diagonal",
-                                 "data2_scalar"}
+    assert set(results["A"]) == {"data1_diagonal", "data1_scalar", "data2_diagonal", "data2_scalar"}
     assert {"iwae_1", "iwae_100", "test"} <= set(results["B"])
 
 
 def test_run_conv_vae_dry_run(tmp_path, data_root):
     """Does `run_conv_vae.py --dry-run` train, report nats and bits/dim, and save 3 PNGs?"""
-    proc = run([str(HW / "run_conv_vae.py"), "--dry-run", "--out", str(tmp_path)], tmp_path,
-               data_root)
+    proc = run(
+        [str(HW / "run_conv_vae.py"), "--dry-run", "--out", str(tmp_path)], tmp_path, data_root
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Test negative ELBO" in proc.stdout and "bits/dim" in proc.stdout
     assert {p.name for p in tmp_path.iterdir()} == {
-        "curves.png", "samples.png", "interpolations.png", "history.json", "conv_vae.pt"}
+        "curves.png",
+        "samples.png",
+        "interpolations.png",
+        "history.json",
+        "conv_vae.pt",
+    }
     history = json.loads((tmp_path / "history.json").read_text())
     test = history["test"]
     # bits/dim of 8-bit pixels: nelbo / (784 ln 2) + 8 (the 1/256 scaling of the dequantization)

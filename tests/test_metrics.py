@@ -1,4 +1,5 @@
 """Tests of coursekit/metrics.py: nats per image turned into bits per dimension."""
+
 import math
 
 import pytest
@@ -23,8 +24,14 @@ def test_rescaled_density_correction() -> None:
     assert bits_per_dim(pixel_scale_nats(784, levels=2), 784) == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize("call", [lambda: bits_per_dim(1.0, 0), lambda: pixel_scale_nats(-1),
-                                  lambda: pixel_scale_nats(10, levels=1)])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: bits_per_dim(1.0, 0),
+        lambda: pixel_scale_nats(-1),
+        lambda: pixel_scale_nats(10, levels=1),
+    ],
+)
 def test_nonsense_arguments_are_refused(call) -> None:
     """Are zero or negative dimensions and fewer than two levels refused?"""
     with pytest.raises(ValueError):

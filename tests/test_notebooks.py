@@ -1,4 +1,5 @@
 """The solution notebooks run end to end, headless, on a small budget (a kernel per notebook)."""
+
 import math
 import os
 import re
@@ -30,8 +31,10 @@ def execute(notebook: Path, cwd: Path, timeout: int = 240) -> str:
     runner.preprocess(nb, {"metadata": {"path": str(cwd)}})  # raises on the first failing cell
     return "".join(
         out.get("text", "")
-        for cell in nb.cells if cell.cell_type == "code"
-        for out in cell.outputs if out.output_type == "stream"
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for out in cell.outputs
+        if out.output_type == "stream"
     )
 
 
@@ -51,7 +54,8 @@ def test_vae_notebook_trains_and_prints_finite_numbers(tmp_path, monkeypatch):
     text = execute(VAE_NOTEBOOK, cwd=tmp_path)
     elbos = [float(v) for v in re.findall(rf"validation ELBO\s+{NUMBER}", text)]
     assert len(elbos) == 1 and math.isfinite(elbos[0]) and elbos[0] < 0, text[-2000:]
-    (log_px,) = [float(v) for v in re.findall(rf"1\.7: test log-likelihood, K = 200: {NUMBER}",
-                                               text)]
+    (log_px,) = [
+        float(v) for v in re.findall(rf"1\.7: test log-likelihood, K = 200: {NUMBER}", text)
+    ]
     assert math.isfinite(log_px) and log_px < 0, text[-2000:]
     assert {p.name for p in out.iterdir()} == {"elbo_curve.png", "samples.png"}

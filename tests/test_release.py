@@ -1,4 +1,5 @@
 """Tests of grader/release/: the pipeline end to end, and every committed student folder."""
+
 import ast
 import contextlib
 import inspect
@@ -43,8 +44,11 @@ def test_committed_folder_equals_generator_output(hw: str, capsys: pytest.Captur
 
 def test_no_released_file_holds_a_marker(released: Path) -> None:
     """Is every BEGIN / END SOLUTION marker gone from the release?"""
-    leaks = [p for p in list_files(released) if any(
-        m.encode() in (released / p).read_bytes() for m in MARKERS)]
+    leaks = [
+        p
+        for p in list_files(released)
+        if any(m.encode() in (released / p).read_bytes() for m in MARKERS)
+    ]
     assert leaks == []
 
 
@@ -106,8 +110,9 @@ def _call_with_mocks(function: object) -> None:
     """Call `function` with a MagicMock for each required positional parameter (self too)."""
     parameters = inspect.signature(function).parameters.values()
     positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    function(*[mock.MagicMock() for p in parameters
-               if p.kind in positional and p.default is p.empty])
+    function(
+        *[mock.MagicMock() for p in parameters if p.kind in positional and p.default is p.empty]
+    )
 
 
 def test_every_stubbed_function_raises_not_implemented(released: Path) -> None:
@@ -151,19 +156,22 @@ def _notebook_with_outputs() -> nbformat.NotebookNode:
 @pytest.fixture
 def tiny_repo(tmp_path: Path) -> Path:
     """A repository with one homework (code, a notebook, a binary, artifacts) and coursekit/."""
-    repo, files = tmp_path / "repo", {
-        "solutions/hw_tiny/pkg/__init__.py": b"",
-        "solutions/hw_tiny/pkg/mod.py": SOLVED.encode(),
-        "solutions/hw_tiny/weights.bin": BINARY,
-        "solutions/hw_tiny/pkg/__pycache__/mod.cpython-311.pyc": b"\x00",
-        "solutions/hw_tiny/checkpoints/vae/model-00001.pt": b"\x00",
-        "solutions/hw_tiny/samples/grid.png": b"\x89PNG",
-        "solutions/hw_tiny/.ipynb_checkpoints/nb-checkpoint.ipynb": b"{}",
-        "solutions/hw_tiny/stray.pyc": b"\x00",
-        "coursekit/__init__.py": b'"""Shared."""\n',
-        "coursekit/seeding.py": b"SEED = 0\n",
-        "coursekit/notes.md": b"not shipped\n",
-    }
+    repo, files = (
+        tmp_path / "repo",
+        {
+            "solutions/hw_tiny/pkg/__init__.py": b"",
+            "solutions/hw_tiny/pkg/mod.py": SOLVED.encode(),
+            "solutions/hw_tiny/weights.bin": BINARY,
+            "solutions/hw_tiny/pkg/__pycache__/mod.cpython-311.pyc": b"\x00",
+            "solutions/hw_tiny/checkpoints/vae/model-00001.pt": b"\x00",
+            "solutions/hw_tiny/samples/grid.png": b"\x89PNG",
+            "solutions/hw_tiny/.ipynb_checkpoints/nb-checkpoint.ipynb": b"{}",
+            "solutions/hw_tiny/stray.pyc": b"\x00",
+            "coursekit/__init__.py": b'"""Shared."""\n',
+            "coursekit/seeding.py": b"SEED = 0\n",
+            "coursekit/notes.md": b"not shipped\n",
+        },
+    )
     for name, data in files.items():
         (repo / name).parent.mkdir(parents=True, exist_ok=True)
         (repo / name).write_bytes(data)
@@ -174,8 +182,14 @@ def tiny_repo(tmp_path: Path) -> Path:
 def test_build_writes_exactly_the_release_files(tiny_repo: Path, tmp_path: Path) -> None:
     """Are caches and artifacts left out, coursekit's .py files added, the list returned?"""
     written = build("hw_tiny", tmp_path / "out", repo=tiny_repo)
-    expected = ["coursekit/__init__.py", "coursekit/seeding.py", "nb.ipynb",
-                "pkg/__init__.py", "pkg/mod.py", "weights.bin"]
+    expected = [
+        "coursekit/__init__.py",
+        "coursekit/seeding.py",
+        "nb.ipynb",
+        "pkg/__init__.py",
+        "pkg/mod.py",
+        "weights.bin",
+    ]
     assert written == [Path(p) for p in expected]
     on_disk = sorted(p.relative_to(tmp_path / "out") for p in (tmp_path / "out").rglob("*"))
     assert [p for p in on_disk if (tmp_path / "out" / p).is_file()] == written

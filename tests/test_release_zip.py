@@ -1,4 +1,5 @@
 """Tests of grader/release/zip_release.py: the student release handed out as a .zip."""
+
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -82,8 +83,10 @@ def test_zip_holds_no_solution(release_zip: Path) -> None:
 def test_zip_holds_nothing_of_the_grader(release_zip: Path) -> None:
     """Are grader/, solutions/, tests/, weights, calibration and hidden tests all left out?"""
     hw, entries = release_zip.stem, _entries(release_zip)
-    hidden = {path: (REPO / "grader" / hw / path).read_bytes()
-              for path in list_files(REPO / "grader" / hw)}
+    hidden = {
+        path: (REPO / "grader" / hw / path).read_bytes()
+        for path in list_files(REPO / "grader" / hw)
+    }
     hidden_names = {path.name for path in hidden} - {"__init__.py"}
     for name, data in entries.items():
         path = PurePosixPath(name)

@@ -1,4 +1,5 @@
 """Smoke tests: every run script and benchmark works end to end with --dry-run."""
+
 import json
 import os
 import subprocess
@@ -18,8 +19,9 @@ EXPECTED = {
 
 def run(cmd: list, cwd: Path, data_root: Path) -> subprocess.CompletedProcess:
     env = dict(os.environ, VAECOURSE_DATA=str(data_root), PYTHONPATH=str(REPO))
-    return subprocess.run([sys.executable, *cmd], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, *cmd], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.mark.parametrize("script", sorted(EXPECTED))
@@ -45,11 +47,20 @@ def test_q2_sweep_dry_run(tmp_path):
     """Does hw_vae's `q2_sweep.py --dry-run` train 2 x 2 critics and save both plots and JSON?"""
     script = REPO / "solutions" / "hw_vae" / "q2_sweep.py"
     env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
-    proc = subprocess.run([sys.executable, str(script), "--dry-run", "--out", str(tmp_path)],
-                          cwd=script.parent, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, str(script), "--dry-run", "--out", str(tmp_path)],
+        cwd=script.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert {p.name for p in tmp_path.iterdir()} == {
-        "hellinger.png", "wasserstein.png", "estimates.json"}
+        "hellinger.png",
+        "wasserstein.png",
+        "estimates.json",
+    }
     estimates = json.loads((tmp_path / "estimates.json").read_text())
     assert estimates["theta"] == [0.0, 1.0]
     assert len(estimates["hellinger"]) == len(estimates["wasserstein"]) == 2

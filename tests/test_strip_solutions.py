@@ -1,4 +1,5 @@
 """Tests of grader/release/strip_solutions.py: regions become stubs, nothing else changes."""
+
 from pathlib import Path, PurePosixPath
 
 import nbformat
@@ -66,11 +67,13 @@ def test_custom_stub_text() -> None:
 
 
 def _notebook() -> nbformat.NotebookNode:
-    return nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("Write `f`."),
-        nbformat.v4.new_code_cell("def f(x):\n" + _region("    ") + "\nf(2)"),
-        nbformat.v4.new_code_cell("import math"),
-    ])
+    return nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("Write `f`."),
+            nbformat.v4.new_code_cell("def f(x):\n" + _region("    ") + "\nf(2)"),
+            nbformat.v4.new_code_cell("import math"),
+        ]
+    )
 
 
 def test_notebook_code_cell_is_stripped() -> None:

@@ -1,5 +1,6 @@
 """hw_vae's vae_mnist.py, the model and estimators of vae.ipynb (items 1.6 and 1.7), and its
 benchmark's --dry-run."""
+
 import json
 import math
 import os
@@ -70,8 +71,11 @@ def test_log_likelihood_is_is_the_importance_sampling_estimate(vm):
         z_mean, z_logvar = model.encode(x)
         q = Normal(z_mean[:, None], (0.5 * z_logvar[:, None]).exp())  # batch (3, 1, 4)
         z = z_mean[:, None] + q.scale * torch.randn(3, k, 4)  # (3, K, 4)
-        log_w = (Bernoulli(logits=model.decode(z)).log_prob(x[:, None].float()).sum(-1)
-                 + Normal(0.0, 1.0).log_prob(z).sum(-1) - q.log_prob(z).sum(-1))  # (3, K)
+        log_w = (
+            Bernoulli(logits=model.decode(z)).log_prob(x[:, None].float()).sum(-1)
+            + Normal(0.0, 1.0).log_prob(z).sum(-1)
+            - q.log_prob(z).sum(-1)
+        )  # (3, K)
     expected = log_w.logsumexp(1) - math.log(k)
     torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-4)
 
@@ -93,9 +97,14 @@ def test_validating_leaves_the_training_draws_alone(vm):
 def test_benchmark_dry_run(data_root):
     """Does `bench_vae_notebook.py --dry-run` train an epoch, estimate log p(x), print JSON?"""
     env = dict(os.environ, VAECOURSE_DATA=str(data_root), OMP_NUM_THREADS="1")
-    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_vae_notebook.py"),
-                           "--dry-run"], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=300)
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "bench_vae_notebook.py"), "--dry-run"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.splitlines()[-1])
     assert result["benchmark"] == "vae_notebook" and len(result["valid_elbo"]) == 1

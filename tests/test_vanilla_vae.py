@@ -1,4 +1,5 @@
 """hw_vae's Problem 3: the vanilla VAE (vanilla_vae.py) and its run script's --dry-run."""
+
 import json
 import os
 import subprocess
@@ -58,15 +59,28 @@ def test_samples_and_reconstructions_are_probabilities(vv):
 
 def test_run_script_dry_run(tmp_path, data_root):
     """Does `run_vanilla_vae.py --dry-run` train k = 3 and 20, print the terms, save outputs?"""
-    env = dict(os.environ, VAECOURSE_DATA=str(data_root), PYTHONPATH=str(REPO),
-               OMP_NUM_THREADS="1", MPLBACKEND="Agg")
-    proc = subprocess.run([sys.executable, str(HW / "run_vanilla_vae.py"), "--dry-run", "--out",
-                           str(tmp_path)], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=300)
+    env = dict(
+        os.environ,
+        VAECOURSE_DATA=str(data_root),
+        PYTHONPATH=str(REPO),
+        OMP_NUM_THREADS="1",
+        MPLBACKEND="Agg",
+    )
+    proc = subprocess.run(
+        [sys.executable, str(HW / "run_vanilla_vae.py"), "--dry-run", "--out", str(tmp_path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.count("test: reconstruction term") == 2, proc.stdout
-    names = {f"{kind}_k{k}.{ext}" for k in (3, 20)
-             for kind, ext in (("samples", "png"), ("reconstructions", "png"), ("results", "json"))}
+    names = {
+        f"{kind}_k{k}.{ext}"
+        for k in (3, 20)
+        for kind, ext in (("samples", "png"), ("reconstructions", "png"), ("results", "json"))
+    }
     assert {p.name for p in tmp_path.iterdir()} == names
     result = json.loads((tmp_path / "results_k20.json").read_text())
     assert result["k"] == 20 and result["test"]["kl"] > 0

@@ -44,8 +44,13 @@ def derive(runs: list[dict]) -> dict:
     """{kind: {number: band}} for every kind and number present in the runs."""
     out: dict = {}
     for kind in sorted({r["kind"] for r in runs}):
-        mine = [r for r in runs if r["kind"] == kind and r["iters"] == full_schedule(kind)
-                and (not kind.startswith("ssvae") or r.get("labelled") == LABELLED)]
+        mine = [
+            r
+            for r in runs
+            if r["kind"] == kind
+            and r["iters"] == full_schedule(kind)
+            and (not kind.startswith("ssvae") or r.get("labelled") == LABELLED)
+        ]
         for key, floor in FLOORS.items():
             values = [r[key] for r in mine if key in r]
             if values:

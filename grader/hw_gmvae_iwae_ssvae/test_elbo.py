@@ -59,7 +59,7 @@ def student(sandbox, kind, weights, images, repeat=REPEATS, grad=None):
 
 @pytest.fixture(scope="session")
 def sampled(sandbox, weights, images):
-    """The student's (nelbo, kl, rec) over REPEATS calls per kind, shared by the kl and rec tests."""
+    """The student's (nelbo, kl, rec) over REPEATS calls per kind, for the kl and rec tests."""
     cache = {}
 
     def get(kind: str) -> list:

@@ -58,9 +58,11 @@ ALONE_THREADS = 2  # a lane that trains alone (only some tests selected) gets bo
 
 def trains(kind: str):
     """Mark a test as needing the `kind` that the submission trained (see `trained`)."""
+
     def mark(test):
         test.trains = kind
         return test
+
     return mark
 
 
@@ -72,15 +74,19 @@ def trained(request, grading, mnist):
     LANES in its own worker; each kind is evaluated (in this process) as soon as it is
     trained. A failed training fails its own tests, once.
     """
-    needed = {getattr(getattr(item, "function", None), "trains", None)
-              for item in request.session.items}
+    needed = {
+        getattr(getattr(item, "function", None), "trains", None) for item in request.session.items
+    }
     lanes = [([k for k in kinds if k in needed], threads, idle) for kinds, threads, idle in LANES]
     lanes = [lane for lane in lanes if lane[0]]
     workers, pools, futures = [], [], {}
     for n, (kinds, threads, idle) in enumerate(lanes):
         alone = len(lanes) == 1
-        limits = dataclasses.replace(grading.sandbox.limits, threads=ALONE_THREADS if alone
-                                     else threads, background=idle and not alone)
+        limits = dataclasses.replace(
+            grading.sandbox.limits,
+            threads=ALONE_THREADS if alone else threads,
+            background=idle and not alone,
+        )
         worker = Sandbox(grading.sandbox.tree, limits)
         worker.broken, worker.substitutes = grading.sandbox.broken, grading.sandbox.substitutes
         workers.append(worker)

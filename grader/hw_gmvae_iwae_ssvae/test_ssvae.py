@@ -52,7 +52,7 @@ def student(sandbox, weights, images, repeat=REPEATS, grad=None):
 
 @pytest.mark.points(2)
 def test_ssvae_returns(sandbox, weights, images):
-    """negative_elbo_bound returns (nelbo, kl_z, kl_y, rec), 0-dim, with nelbo = kl_z + kl_y + rec"""
+    """negative_elbo_bound returns (nelbo, kl_z, kl_y, rec), 0-dim, nelbo = kl_z + kl_y + rec"""
     _, values = student(sandbox, weights, images, repeat=3)
     for name, t in zip(("nelbo", "kl_z", "kl_y", "rec"), values):
         if t.dim() != 1:

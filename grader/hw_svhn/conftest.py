@@ -20,5 +20,7 @@ def svhn_subset(grading):
     try:
         return load_svhn_subset(grading.data_root)
     except DataMissingError as exc:
-        pytest.skip(f"not graded here: this grader has no SVHN images to train on ({exc}); "
-                    "course staff can point --data-root at a folder holding the subset")
+        pytest.skip(
+            f"not graded here: this grader has no SVHN images to train on ({exc}); "
+            "course staff can point --data-root at a folder holding the subset"
+        )

@@ -18,25 +18,51 @@ HW = "hw_svhn"
 FSVAE_WEIGHTS = Path(__file__).resolve().parent / "weights" / "fsvae.pt"
 FSVAE = ("codebase.models.fsvae", "FSVAE")
 UTILS_HELPERS = (
-    "sample_gaussian", "log_normal", "log_normal_mixture", "gaussian_parameters",
-    "log_bernoulli_with_logits", "kl_cat", "kl_normal", "duplicate", "log_sum_exp",
+    "sample_gaussian",
+    "log_normal",
+    "log_normal_mixture",
+    "gaussian_parameters",
+    "log_bernoulli_with_logits",
+    "kl_cat",
+    "kl_normal",
+    "duplicate",
+    "log_sum_exp",
     "log_mean_exp",
 )
 TRUSTED_UTILS = {"codebase.utils": {h: f"_reference.utils:{h}" for h in UTILS_HELPERS}}
 TRUSTED_MASK = {"svhn_vae.flow": {"causal_mask": "_reference.flow:causal_mask"}}
 Q2 = ("vf_wasserstein_distance", "lp_reg")
 # q3_solution imports hw_vae's objectives by name: replace them there and in q2_solution
-TRUSTED_Q2 = {m: {f: f"_reference.q2_solution:{f}" for f in Q2} for m in ("q2_solution",
-                                                                           "q3_solution")}
+TRUSTED_Q2 = {
+    m: {f: f"_reference.q2_solution:{f}" for f in Q2} for m in ("q2_solution", "q3_solution")
+}
 
 
-def call(sandbox, target: str, *args, init: dict | None = None, patches: dict | None = None,
-         fallbacks: dict | None = None, repeat: int = 1, seed: int = 0, grad=None,
-         kwargs: dict | None = None, timeout: float | None = None) -> dict:
+def call(
+    sandbox,
+    target: str,
+    *args,
+    init: dict | None = None,
+    patches: dict | None = None,
+    fallbacks: dict | None = None,
+    repeat: int = 1,
+    seed: int = 0,
+    grad=None,
+    kwargs: dict | None = None,
+    timeout: float | None = None,
+) -> dict:
     """One 'call' request: the student's `target` ('module:function' or 'module:Class.method')."""
-    request = {"op": "call", "target": target, "args": list(args), "repeat": repeat,
-               "seed": seed, "grad": grad, "patches": patches or {}, "kwargs": kwargs or {},
-               "fallbacks": fallbacks or {}}
+    request = {
+        "op": "call",
+        "target": target,
+        "args": list(args),
+        "repeat": repeat,
+        "seed": seed,
+        "grad": grad,
+        "patches": patches or {},
+        "kwargs": kwargs or {},
+        "fallbacks": fallbacks or {},
+    }
     if init is not None:
         request["init"] = init
     return run(sandbox, request, timeout)
@@ -74,8 +100,12 @@ def quantize_4bit(state: dict) -> dict:
             codes = codes.to(torch.uint8).flatten()
             if codes.numel() % 2:
                 codes = torch.cat([codes, codes.new_zeros(1)])
-            stored[name] = {"codes": codes[0::2] | (codes[1::2] << 4), "low": low, "step": step,
-                            "shape": list(value.shape)}
+            stored[name] = {
+                "codes": codes[0::2] | (codes[1::2] << 4),
+                "low": low,
+                "step": step,
+                "shape": list(value.shape),
+            }
     return stored
 
 
@@ -86,7 +116,7 @@ def dequantize_4bit(stored: dict) -> dict:
         if isinstance(value, dict):
             shape = torch.Size(value["shape"])
             codes = torch.stack([value["codes"] & 15, value["codes"] >> 4], dim=1).flatten()
-            codes = codes[:shape.numel()].reshape(shape[0], -1).float()
+            codes = codes[: shape.numel()].reshape(shape[0], -1).float()
             rows = value["low"].float()[:, None] + value["step"].float()[:, None] * codes
             state[name] = rows.reshape(shape)
         else:
@@ -107,13 +137,22 @@ def reference_fsvae(state: dict):
     return model
 
 
-def fsvae_call(sandbox, method: str, state: dict, *args, repeat: int = 1, seed: int = 0,
-               grad=None) -> dict:
+def fsvae_call(
+    sandbox, method: str, state: dict, *args, repeat: int = 1, seed: int = 0, grad=None
+) -> dict:
     """The student's FSVAE.<method> on `state`, with the trusted utils.py helpers."""
     init = {"target": f"{FSVAE[0]}:{FSVAE[1]}", "kwargs": {}, "state": state}
-    return call(sandbox, f"{FSVAE[0]}:{FSVAE[1]}.{method}", *args, init=init,
-                patches=TRUSTED_UTILS, fallbacks={"codebase.utils": "_reference.utils"},
-                repeat=repeat, seed=seed, grad=grad)
+    return call(
+        sandbox,
+        f"{FSVAE[0]}:{FSVAE[1]}.{method}",
+        *args,
+        init=init,
+        patches=TRUSTED_UTILS,
+        fallbacks={"codebase.utils": "_reference.utils"},
+        repeat=repeat,
+        seed=seed,
+        grad=grad,
+    )
 
 
 @functools.cache
@@ -151,8 +190,9 @@ def reference_flow(channels: int, hidden: int, state: dict):
     return prior
 
 
-def flow_call(sandbox, method: str, channels: int, hidden: int, state: dict, z: torch.Tensor,
-              grad=None) -> dict:
+def flow_call(
+    sandbox, method: str, channels: int, hidden: int, state: dict, z: torch.Tensor, grad=None
+) -> dict:
     """The student's AutoregressiveFlowPrior.<method>(z), built with the trusted masks."""
     target = "svhn_vae.flow:AutoregressiveFlowPrior"
     init = {"target": target, "kwargs": {"channels": channels, "hidden": hidden}, "state": state}
@@ -199,8 +239,9 @@ def mask_layer_state(in_c: int, out_c: int, k: int, seed: int) -> dict:
 
 
 def logistic_call(sandbox, x: torch.Tensor, params: torch.Tensor, grad=None) -> dict:
-    return call(sandbox, "svhn_vae.logistic:discretized_logistic_mixture_log_prob", x, params,
-                grad=grad)
+    return call(
+        sandbox, "svhn_vae.logistic:discretized_logistic_mixture_log_prob", x, params, grad=grad
+    )
 
 
 def mixture_params(shape: tuple, k: int, seed: int) -> torch.Tensor:

@@ -13,8 +13,14 @@ import argparse
 import torch
 
 from grader import reference
-from grader.hw_svhn.harness import (FSVAE_WEIGHTS, HW, dequantize_4bit, fake_labels,
-                                    quantize_4bit, reference_fsvae)
+from grader.hw_svhn.harness import (
+    FSVAE_WEIGHTS,
+    HW,
+    dequantize_4bit,
+    fake_labels,
+    quantize_4bit,
+    reference_fsvae,
+)
 
 
 def train_reference(steps: int, seed: int, root: str | None) -> tuple[dict, torch.Tensor]:
@@ -22,8 +28,9 @@ def train_reference(steps: int, seed: int, root: str | None) -> tuple[dict, torc
     subset's images as floats in [0, 1]."""
     from coursekit.data import load_svhn_subset
 
-    fsvae, train, svhn = reference.load(HW, "codebase.models.fsvae", "codebase.train",
-                                        "codebase.svhn")
+    fsvae, train, svhn = reference.load(
+        HW, "codebase.models.fsvae", "codebase.train", "codebase.svhn"
+    )
     x = svhn.flatten_images(load_svhn_subset(root))  # (1083, 3072) uint8
     torch.manual_seed(seed)
     model = fsvae.FSVAE()
@@ -42,8 +49,9 @@ def mean_nelbo(state: dict, x: torch.Tensor) -> float:
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__,
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     p.add_argument("--steps", type=int, default=300, help="training steps")
     p.add_argument("--seed", type=int, default=0, help="torch seed of the initialisation")
     p.add_argument("--data-root", default=None, help="data folder (default: $VAECOURSE_DATA)")
@@ -54,8 +62,10 @@ def main() -> None:
     FSVAE_WEIGHTS.parent.mkdir(parents=True, exist_ok=True)
     torch.save(stored, FSVAE_WEIGHTS)
     print(f"Saved {FSVAE_WEIGHTS} ({FSVAE_WEIGHTS.stat().st_size / 1e6:.2f} MB)")
-    print(f"NELBO on the subset: {mean_nelbo(state, x):.1f} (float32), "
-          f"{mean_nelbo(dequantize_4bit(stored), x):.1f} (as stored)")
+    print(
+        f"NELBO on the subset: {mean_nelbo(state, x):.1f} (float32), "
+        f"{mean_nelbo(dequantize_4bit(stored), x):.1f} (as stored)"
+    )
 
 
 if __name__ == "__main__":

@@ -42,22 +42,28 @@ def compare_patterns(got: torch.Tensor, want: torch.Tensor, width: int, what: st
     if extra.any():
         p, q = extra.nonzero()[0].tolist()
         where = "the same position" if p == q else f"input {raster(p, width)}"
-        fail(f"{what}: the output at {raster(q, width)} changes with {where}, which it must not "
-             "see (the mask must hide the centre for type A, and everything after it in "
-             "raster order: the rest of its row and every row below)")
+        fail(
+            f"{what}: the output at {raster(q, width)} changes with {where}, which it must not "
+            "see (the mask must hide the centre for type A, and everything after it in "
+            "raster order: the rest of its row and every row below)"
+        )
     if missing.any():
         p, q = missing.nonzero()[0].tolist()
         where = "its own position" if p == q else f"input {raster(p, width)}"
-        fail(f"{what}: the output at {raster(q, width)} ignores {where}, which it must see "
-             "(type B keeps the centre; both types keep every row above and the left part of "
-             "the centre row)")
+        fail(
+            f"{what}: the output at {raster(q, width)} ignores {where}, which it must see "
+            "(type B keeps the centre; both types keep every row above and the left part of "
+            "the centre row)"
+        )
 
 
 def layer_pattern(sandbox, mask_type: str, k: int, size: int = 6) -> torch.Tensor:
     shape = (2, size, size)
-    init = {"target": LAYER, "kwargs": {"mask_type": mask_type, "in_channels": 2,
-                                        "out_channels": 3, "kernel_size": k},
-            "state": harness.mask_layer_state(2, 3, k, seed=k)}
+    init = {
+        "target": LAYER,
+        "kwargs": {"mask_type": mask_type, "in_channels": 2, "out_channels": 3, "kernel_size": k},
+        "state": harness.mask_layer_state(2, 3, k, seed=k),
+    }
     result = harness.call(sandbox, f"{LAYER}.forward", harness.probes(shape, seed=k), init=init)
     (out,) = outputs(result, 1, f"MaskedConv2d('{mask_type}', k={k})")
     check_shape(out[0], (2 * (1 + size * size), 3, size, size), "the layer's output")
@@ -67,8 +73,12 @@ def layer_pattern(sandbox, mask_type: str, k: int, size: int = 6) -> torch.Tenso
 def check_masked_conv(sandbox, mask_type: str) -> None:
     for k in (3, 5):
         got = layer_pattern(sandbox, mask_type, k)
-        compare_patterns(got, expected_layer_pattern(mask_type, k, 6, 6), 6,
-                         f"MaskedConv2d('{mask_type}', kernel_size={k})")
+        compare_patterns(
+            got,
+            expected_layer_pattern(mask_type, k, 6, 6),
+            6,
+            f"MaskedConv2d('{mask_type}', kernel_size={k})",
+        )
 
 
 @pytest.mark.item("2.1")
@@ -99,18 +109,26 @@ def test_pixelcnn_is_autoregressive(sandbox):
     """The shallow PixelCNN built from your masks: each output depends on earlier inputs only"""
     shape = (2, 5, 5)
     x = harness.probes(shape, seed=9)
-    init = {"target": PIXELCNN, "kwargs": {"in_channels": 2, "out_channels": 4, "hidden": 8},
-            "state": pixelcnn_state()}
-    (out,) = outputs(harness.call(sandbox, f"{PIXELCNN}.forward", x, init=init), 1,
-                     "ShallowPixelCNN")
+    init = {
+        "target": PIXELCNN,
+        "kwargs": {"in_channels": 2, "out_channels": 4, "hidden": 8},
+        "state": pixelcnn_state(),
+    }
+    (out,) = outputs(
+        harness.call(sandbox, f"{PIXELCNN}.forward", x, init=init), 1, "ShallowPixelCNN"
+    )
     check_shape(out[0], (len(x), 4, 5, 5), "the network's output")
     (flow,) = reference.load(harness.HW, "svhn_vae.flow")
     net = flow.ShallowPixelCNN(2, 4, hidden=8)
     net.load_state_dict(pixelcnn_state())
     with torch.no_grad():
         want = harness.dependencies(net(x), shape)
-    compare_patterns(harness.dependencies(out[0], shape), want, 5,
-                     "ShallowPixelCNN (type A 3 x 3, three type-B residual layers, 1 x 1 type B)")
+    compare_patterns(
+        harness.dependencies(out[0], shape),
+        want,
+        5,
+        "ShallowPixelCNN (type A 3 x 3, three type-B residual layers, 1 x 1 type B)",
+    )
 
 
 # ------------------------------------------------------------------------ 2.2 the flow prior
@@ -145,11 +163,14 @@ def test_shift_and_log_scale(sandbox):
     with torch.no_grad():
         ref_mu, ref_log_sigma = prior.shift_and_log_scale(z)
     if log_sigma.abs().max() > 1:
-        fail(f"a log-scale of {log_sigma.abs().max().item():.3g}: the raw log-scales must go "
-             "through tanh, which keeps them in (-1, 1)")
+        fail(
+            f"a log-scale of {log_sigma.abs().max().item():.3g}: the raw log-scales must go "
+            "through tanh, which keeps them in (-1, 1)"
+        )
     assert_close(mu, ref_mu, "mu, the first `channels` channels of self.net(z)", atol=1e-5)
-    assert_close(log_sigma, ref_log_sigma, "log_sigma, tanh of the last `channels` channels",
-                 atol=1e-5)
+    assert_close(
+        log_sigma, ref_log_sigma, "log_sigma, tanh of the last `channels` channels", atol=1e-5
+    )
 
 
 def brute_force_log_prob(z: torch.Tensor) -> torch.Tensor:
@@ -178,9 +199,15 @@ def test_log_prob_against_brute_force_jacobian(sandbox):
     z = latents(TINY, 6, seed=2)
     _, (got,) = student_flow(sandbox, "log_prob", TINY, z, 1)
     check_shape(got, (6,), "log_prob(z) for a batch of 6 latents (one value per latent)")
-    assert_close(got, brute_force_log_prob(z), "log_prob(z) on a (2, 3, 3) latent, against "
-                 "log N(eps) plus the log-determinant of the full 18 x 18 Jacobian of eps(z) "
-                 "(which is -sum log sigma)", rtol=1e-4, atol=1e-3)
+    assert_close(
+        got,
+        brute_force_log_prob(z),
+        "log_prob(z) on a (2, 3, 3) latent, against "
+        "log N(eps) plus the log-determinant of the full 18 x 18 Jacobian of eps(z) "
+        "(which is -sum log sigma)",
+        rtol=1e-4,
+        atol=1e-3,
+    )
 
 
 @pytest.mark.item("2.2")
@@ -207,5 +234,10 @@ def test_log_prob_gradient(sandbox):
     z_ref = z.clone().requires_grad_(True)
     prior = harness.reference_flow(MAP[0], HIDDEN, state(MAP))
     (want,) = torch.autograd.grad(prior.log_prob(z_ref).sum(), z_ref)
-    assert_close(got, want, "the gradient of log_prob(z).sum() with respect to z "
-                 "(the prior is trained through it)", rtol=1e-4, atol=1e-4)
+    assert_close(
+        got,
+        want,
+        "the gradient of log_prob(z).sum() with respect to z (the prior is trained through it)",
+        rtol=1e-4,
+        atol=1e-4,
+    )

@@ -30,8 +30,9 @@ def images():
 
 
 def student(sandbox, state, repeat: int = REPEATS, grad=None, seed: int = 11):
-    result = harness.fsvae_call(sandbox, "negative_elbo_bound", state, *images(), repeat=repeat,
-                                seed=seed, grad=grad)
+    result = harness.fsvae_call(
+        sandbox, "negative_elbo_bound", state, *images(), repeat=repeat, seed=seed, grad=grad
+    )
     return result, stacked_outputs(result, 3, WHAT, scalars=True)
 
 
@@ -51,8 +52,9 @@ def reference(blind: bool = False) -> list[torch.Tensor]:
     model = harness.reference_fsvae(blind_state() if blind else harness.fsvae_weights())
     torch.manual_seed(1234)
     with torch.no_grad():
-        runs = [model.negative_elbo_bound(*images()) for _ in range(REF_REPEATS if not blind
-                                                                       else 2)]
+        runs = [
+            model.negative_elbo_bound(*images()) for _ in range(REF_REPEATS if not blind else 2)
+        ]
     return [torch.stack([r[i] for r in runs]) for i in range(3)]
 
 
@@ -74,10 +76,15 @@ def test_fsvae_terms_exact_on_a_blind_model(sandbox):
     """rec is -log N(x; mu, 0.1 I) summed over the 3072 pixels, kl_z the analytic KL to N(0, I)"""
     _, (nelbo, kl, rec) = student(sandbox, blind_state(), repeat=2)
     _, ref_kl, ref_rec = reference(blind=True)
-    assert_close(rec, ref_rec, "rec where mu(y, z) is the same for every z (a decoder that "
-                 "ignores z), which must be -log N(x; mu, 0.1 I) summed over all 3072 pixels "
-                 "(variance 0.1, not a standard deviation of 0.1), averaged over the batch",
-                 rtol=1e-4, atol=1e-2)
+    assert_close(
+        rec,
+        ref_rec,
+        "rec where mu(y, z) is the same for every z (a decoder that "
+        "ignores z), which must be -log N(x; mu, 0.1 I) summed over all 3072 pixels "
+        "(variance 0.1, not a standard deviation of 0.1), averaged over the batch",
+        rtol=1e-4,
+        atol=1e-2,
+    )
     assert_close(kl, ref_kl, "kl_z for a fixed q(z|x,y)", rtol=1e-4, atol=1e-4)
 
 
@@ -94,8 +101,7 @@ def test_fsvae_rec_on_trained_weights(sampled):
     """rec uses one fresh z ~ q(z|x,y) per example, decoded with the label y"""
     _, _, rec = sampled
     assert_random(rec, "rec")
-    assert_same_mean(rec, reference()[2], "rec, the batch mean of -log p(x|y,z) with "
-                     "z ~ q(z|x,y)")
+    assert_same_mean(rec, reference()[2], "rec, the batch mean of -log p(x|y,z) with z ~ q(z|x,y)")
 
 
 @functools.cache
@@ -120,8 +126,7 @@ def test_fsvae_gradients(sandbox):
     got = torch.stack([r["grads"]["params"][ENC_BIAS] for r in result["runs"]])
     if not got.abs().sum() > 0:
         fail(f"no gradient reaches {ENC_BIAS}: keep z = m + sqrt(v) eps inside the graph")
-    assert_same_mean(got, reference_gradient(), f"the gradient of nelbo w.r.t. {ENC_BIAS}",
-                     z=5.5)
+    assert_same_mean(got, reference_gradient(), f"the gradient of nelbo w.r.t. {ENC_BIAS}", z=5.5)
 
 
 @functools.cache
@@ -136,15 +141,23 @@ def initial_state() -> dict:
 def test_fsvae_trains_on_svhn(sandbox, svhn_subset):
     """Training on real SVHN images with your bound lowers the loss and stays finite"""
     x = svhn_subset[:SMOKE_IMAGES].permute(0, 3, 1, 2).reshape(SMOKE_IMAGES, -1)  # uint8
-    init = {"target": f"{harness.FSVAE[0]}:{harness.FSVAE[1]}", "state": initial_state(),
-            "arg": 0}
-    result = harness.call(sandbox, "codebase.train:train", x, harness.fake_labels(len(x)),
-                          SMOKE_STEPS, init=init, patches=harness.TRUSTED_UTILS,
-                          fallbacks={"codebase.utils": "_reference.utils"},
-                          kwargs={"batch_size": SMOKE_BATCH, "progress": False})
+    init = {"target": f"{harness.FSVAE[0]}:{harness.FSVAE[1]}", "state": initial_state(), "arg": 0}
+    result = harness.call(
+        sandbox,
+        "codebase.train:train",
+        x,
+        harness.fake_labels(len(x)),
+        SMOKE_STEPS,
+        init=init,
+        patches=harness.TRUSTED_UTILS,
+        fallbacks={"codebase.utils": "_reference.utils"},
+        kwargs={"batch_size": SMOKE_BATCH, "progress": False},
+    )
     (losses,) = result["runs"][0]["outputs"]
     check_finite(losses, f"the training loss over {SMOKE_STEPS} steps")
     first, last = losses[:5].mean().item(), losses[-5:].mean().item()
     if not last < first - 100:
-        fail(f"the loss went from {first:.1f} (first 5 steps) to {last:.1f} (last 5 of "
-             f"{SMOKE_STEPS}); a correct bound falls by several hundred nats here")
+        fail(
+            f"the loss went from {first:.1f} (first 5 steps) to {last:.1f} (last 5 of "
+            f"{SMOKE_STEPS}); a correct bound falls by several hundred nats here"
+        )

@@ -39,9 +39,11 @@ def test_sums_to_one_over_the_256_values(sandbox):
     total = got.double().exp().sum(0)  # (12,)
     worst = int((total - 1).abs().argmax())
     if (total - 1).abs().max() > 1e-3:
-        fail(f"the 256 probabilities of mixture {worst} sum to {total[worst].item():.6f}, not "
-             "1: the bin of 0 must reach down to -inf and the bin of 255 up to +inf, and the "
-             "bins of the values in between must be 2/255 wide on [-1, 1], touching each other")
+        fail(
+            f"the 256 probabilities of mixture {worst} sum to {total[worst].item():.6f}, not "
+            "1: the bin of 0 must reach down to -inf and the bin of 255 up to +inf, and the "
+            "bins of the values in between must be 2/255 wide on [-1, 1], touching each other"
+        )
 
 
 @pytest.mark.points(1)
@@ -53,12 +55,19 @@ def test_values_on_images(sandbox):
     params = harness.mixture_params(tuple(x.shape), k=5, seed=3)
     got, want = student(sandbox, x, params), reference_log_prob(x, params)
     likely = want > LIKELY  # exact there; rarer values may use an approximation in the tails
-    assert_close(got[likely], want[likely], f"{WHAT} on random pixels (those with P > 1e-4)",
-                 rtol=1e-4, atol=1e-4)
+    assert_close(
+        got[likely],
+        want[likely],
+        f"{WHAT} on random pixels (those with P > 1e-4)",
+        rtol=1e-4,
+        atol=1e-4,
+    )
     gap = (got[~likely] - want[~likely]).abs()
     if gap.numel() and gap.max() > TAIL_SLACK:
-        fail(f"{WHAT} is off by {gap.max().item():.3g} nats on a value of probability below "
-             "1e-4: even there it should be within a fraction of a nat")
+        fail(
+            f"{WHAT} is off by {gap.max().item():.3g} nats on a value of probability below "
+            "1e-4: even there it should be within a fraction of a nat"
+        )
 
 
 @pytest.mark.points(1)
@@ -69,6 +78,12 @@ def test_finite_in_the_tails(sandbox):
     params = torch.stack([torch.zeros(6), means, torch.full((6,), -4.0)], dim=1)  # K = 1
     got = student(sandbox, x, params)
     want = reference_log_prob(x, params)
-    assert_close(got, want, f"{WHAT} for values 20 to 100 scales from the mean (compute "
-                 "log(sigmoid(a) - sigmoid(b)) in log space: the difference rounds to 0 in "
-                 "float32)", rtol=1e-3, atol=1e-2)
+    assert_close(
+        got,
+        want,
+        f"{WHAT} for values 20 to 100 scales from the mean (compute "
+        "log(sigmoid(a) - sigmoid(b)) in log space: the difference rounds to 0 in "
+        "float32)",
+        rtol=1e-3,
+        atol=1e-2,
+    )

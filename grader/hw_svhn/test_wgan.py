@@ -30,8 +30,15 @@ def images(n: int, seed: int) -> torch.Tensor:
 def loss_call(sandbox, name: str, state: dict, *args, grad=None) -> dict:
     """The student's q3_solution.<name>(critic, *args) on a Critic loaded with `state`."""
     grad = grad or {"params": PARAMS, "output": 0}  # lp_reg's autograd.grad needs grad mode
-    return harness.call(sandbox, f"q3_solution:{name}", *args, init={**CRITIC, "state": state},
-                        patches=harness.TRUSTED_Q2, fallbacks=FALLBACK_Q2, grad=grad)
+    return harness.call(
+        sandbox,
+        f"q3_solution:{name}",
+        *args,
+        init={**CRITIC, "state": state},
+        patches=harness.TRUSTED_Q2,
+        fallbacks=FALLBACK_Q2,
+        grad=grad,
+    )
 
 
 def value(result: dict, name: str) -> torch.Tensor:
@@ -55,13 +62,21 @@ def test_critic_loss_value(sandbox):
     """critic_loss = -(E T(real) - E T(fake)) + lp_coeff * lp_reg, on flattened images"""
     real, fake = images(BATCH, 1), images(BATCH, 2)
     for grad_norm, lp_coeff in ((2.0, 10.0), (2.0, 3.0), (0.5, 10.0)):
-        got = value(loss_call(sandbox, "critic_loss", affine(grad_norm), real, fake, lp_coeff),
-                    "critic_loss")
+        got = value(
+            loss_call(sandbox, "critic_loss", affine(grad_norm), real, fake, lp_coeff),
+            "critic_loss",
+        )
         with torch.no_grad():
             want = expected_critic_loss(affine(grad_norm), real, fake, lp_coeff, grad_norm)
-        assert_close(got, want.reshape(1), f"critic_loss with lp_coeff = {lp_coeff} for a "
-                     f"critic whose gradient norm is {grad_norm} everywhere (so that lp_reg is "
-                     f"{max(grad_norm - 1, 0) ** 2:g})", rtol=1e-4, atol=1e-3)
+        assert_close(
+            got,
+            want.reshape(1),
+            f"critic_loss with lp_coeff = {lp_coeff} for a "
+            f"critic whose gradient norm is {grad_norm} everywhere (so that lp_reg is "
+            f"{max(grad_norm - 1, 0) ** 2:g})",
+            rtol=1e-4,
+            atol=1e-3,
+        )
 
 
 def expected_critic_gradient(real, fake, lp_coeff: float) -> dict:
@@ -81,12 +96,18 @@ def test_critic_loss_gradient(sandbox):
     real, fake = images(BATCH, 3), images(BATCH, 4)
     run = loss_call(sandbox, "critic_loss", affine(2.0), real, fake, 10.0)["runs"][0]
     if not run["grads"]["connected"]:
-        fail("critic_loss returned a value with no gradient: keep it a function of the "
-             "critic's scores, without .item(), .detach() or torch.no_grad()")
+        fail(
+            "critic_loss returned a value with no gradient: keep it a function of the "
+            "critic's scores, without .item(), .detach() or torch.no_grad()"
+        )
     for param, want in expected_critic_gradient(real, fake, 10.0).items():
-        assert_close(run["grads"]["params"][param], want, f"the gradient of critic_loss with "
-                     f"respect to the critic's {param}", rtol=1e-3,
-                     atol=1e-4 * want.abs().max().item())
+        assert_close(
+            run["grads"]["params"][param],
+            want,
+            f"the gradient of critic_loss with respect to the critic's {param}",
+            rtol=1e-3,
+            atol=1e-4 * want.abs().max().item(),
+        )
 
 
 @pytest.mark.item("3.1")
@@ -102,10 +123,17 @@ def test_generator_loss(sandbox):
     assert_close(got, want.detach().reshape(1), "generator_loss", rtol=1e-4, atol=1e-5)
     (got_grad,) = result["runs"][0]["grads"]["args"]
     if got_grad is None:
-        fail("generator_loss has no gradient with respect to the generated images: the "
-             "generator could not learn from it")
-    assert_close(got_grad, want_grad, "the gradient of generator_loss with respect to the "
-                 "generated images", rtol=1e-4, atol=1e-7)
+        fail(
+            "generator_loss has no gradient with respect to the generated images: the "
+            "generator could not learn from it"
+        )
+    assert_close(
+        got_grad,
+        want_grad,
+        "the gradient of generator_loss with respect to the generated images",
+        rtol=1e-4,
+        atol=1e-7,
+    )
 
 
 @pytest.mark.item("3.2")
@@ -116,15 +144,32 @@ def test_interpolations(sandbox):
     gen = torch.Generator().manual_seed(6)
     z0, z1 = torch.randn(2, wgan.Z_DIM, generator=gen)
     alphas = torch.linspace(0, 1, 11)
-    result = harness.call(sandbox, "q3_solution:interpolations", z0, z1, alphas,
-                          init={**GENERATOR, "state": state}, fallbacks=FALLBACK_Q2)
+    result = harness.call(
+        sandbox,
+        "q3_solution:interpolations",
+        z0,
+        z1,
+        alphas,
+        init={**GENERATOR, "state": state},
+        fallbacks=FALLBACK_Q2,
+    )
     latent, data = (o[0] for o in outputs(result, 2, "interpolations"))
     a = alphas.reshape(-1, 1)
     with torch.no_grad():
         want_latent = wgan.generator_forward(state, a * z0 + (1 - a) * z1)
         x0, x1 = wgan.generator_forward(state, torch.stack([z0, z1]))
         want_data = a.reshape(-1, 1, 1, 1) * x0 + (1 - a.reshape(-1, 1, 1, 1)) * x1
-    assert_close(latent, want_latent, "the latent-space interpolation (row 0 is alpha = 0, "
-                 "which is g(z1))", rtol=1e-4, atol=1e-5)
-    assert_close(data, want_data, "the data-space interpolation (row 0 is alpha = 0, "
-                 "which is g(z1))", rtol=1e-4, atol=1e-5)
+    assert_close(
+        latent,
+        want_latent,
+        "the latent-space interpolation (row 0 is alpha = 0, which is g(z1))",
+        rtol=1e-4,
+        atol=1e-5,
+    )
+    assert_close(
+        data,
+        want_data,
+        "the data-space interpolation (row 0 is alpha = 0, which is g(z1))",
+        rtol=1e-4,
+        atol=1e-5,
+    )

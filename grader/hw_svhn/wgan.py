@@ -26,8 +26,13 @@ def critic_forward(state: dict, x: torch.Tensor) -> torch.Tensor:
     h = x.reshape(-1, 3, 32, 32)
     for i, layer in enumerate(CRITIC_LAYERS):
         last = i == len(CRITIC_LAYERS) - 1
-        h = F.conv2d(h, state[f"{layer}.weight"], state[f"{layer}.bias"],
-                     stride=1 if last else 2, padding=0 if last else 1)
+        h = F.conv2d(
+            h,
+            state[f"{layer}.weight"],
+            state[f"{layer}.bias"],
+            stride=1 if last else 2,
+            padding=0 if last else 1,
+        )
         if not last:
             h = F.leaky_relu(h, SLOPE)
     return h.reshape(-1)
@@ -40,8 +45,16 @@ def generator_forward(state: dict, z: torch.Tensor) -> torch.Tensor:
         h = F.conv_transpose2d(h, state[f"{conv}.weight"], state[f"{conv}.bias"], stride, padding)
         if i < len(GEN_NORMS):
             n = GEN_NORMS[i]
-            h = F.relu(F.batch_norm(h, state[f"{n}.running_mean"], state[f"{n}.running_var"],
-                                    state[f"{n}.weight"], state[f"{n}.bias"], training=False))
+            h = F.relu(
+                F.batch_norm(
+                    h,
+                    state[f"{n}.running_mean"],
+                    state[f"{n}.running_var"],
+                    state[f"{n}.weight"],
+                    state[f"{n}.bias"],
+                    training=False,
+                )
+            )
     return torch.tanh(h)
 
 

@@ -52,8 +52,13 @@ def band(values: list[float], floor: float) -> dict:
     mean = statistics.fmean(values)
     sd = statistics.stdev(values) if len(values) > 1 else 0.0
     half = max(4 * sd, floor)
-    return {"mean": round(mean, 4), "sd": round(sd, 4), "low": round(mean - half, 4),
-            "high": round(mean + half, 4), "runs": len(values)}
+    return {
+        "mean": round(mean, 4),
+        "sd": round(sd, 4),
+        "low": round(mean - half, 4),
+        "high": round(mean + half, 4),
+        "runs": len(values),
+    }
 
 
 def derive(runs: list[dict]) -> dict:
@@ -68,8 +73,10 @@ def write_bands() -> dict:
     BANDS.write_text(json.dumps(bands, indent=2) + "\n")
     for kind, numbers in bands.items():
         for key, b in numbers.items():
-            print(f"{kind} {key}: {b['mean']:.4f} +- {b['sd']:.4f} over {b['runs']} run(s), "
-                  f"band [{b['low']:.4f}, {b['high']:.4f}]")
+            print(
+                f"{kind} {key}: {b['mean']:.4f} +- {b['sd']:.4f} over {b['runs']} run(s), "
+                f"band [{b['low']:.4f}, {b['high']:.4f}]"
+            )
     return bands
 
 

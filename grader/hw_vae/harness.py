@@ -116,8 +116,11 @@ def lipschitz_state(bound: float = 0.9) -> dict:
     for layer in LAYERS:
         product *= torch.linalg.matrix_norm(state[f"{layer}.weight"].double(), 2).item()
     scale = bound / product
-    return {**state, "net.6.weight": state["net.6.weight"] * scale,
-            "net.6.bias": state["net.6.bias"] * scale}
+    return {
+        **state,
+        "net.6.weight": state["net.6.weight"] * scale,
+        "net.6.bias": state["net.6.bias"] * scale,
+    }
 
 
 def points(theta: float, n: int, seed: int) -> torch.Tensor:
@@ -148,8 +151,18 @@ DECODER_LOG_PROBS = ("log_prob_diagonal", "log_prob_scalar")
 TRUSTED_DECODERS = {"vae2d": {f: f"_reference.vae2d:{f}" for f in DECODER_LOG_PROBS}}
 
 
-def model_call(sandbox, target: str, method: str, kwargs: dict, state: dict, *args,
-               repeat: int = 1, seed: int = 0, grad=None, patches: dict | None = None) -> dict:
+def model_call(
+    sandbox,
+    target: str,
+    method: str,
+    kwargs: dict,
+    state: dict,
+    *args,
+    repeat: int = 1,
+    seed: int = 0,
+    grad=None,
+    patches: dict | None = None,
+) -> dict:
     """The student's `target`.<method>(*args) on an instance built with kwargs and `state`."""
     request = {
         "op": "call",
@@ -167,8 +180,12 @@ def model_call(sandbox, target: str, method: str, kwargs: dict, state: dict, *ar
 def vae2d_function_call(sandbox, name: str, *args) -> dict:
     """The student's vae2d.<name>, with the trusted version of the other decoder likelihood."""
     trusted = {f: f"_reference.vae2d:{f}" for f in DECODER_LOG_PROBS if f != name}
-    request = {"op": "call", "target": f"vae2d:{name}", "args": list(args),
-               "patches": {"vae2d": trusted}}
+    request = {
+        "op": "call",
+        "target": f"vae2d:{name}",
+        "args": list(args),
+        "patches": {"vae2d": trusted},
+    }
     return run(sandbox, request)
 
 
@@ -189,8 +206,14 @@ def reference_model(module_name: str, class_name: str, kwargs: dict, state: dict
     return net.eval()
 
 
-def calibrate_last_layer(state: dict, layer: str, outputs: torch.Tensor, means: torch.Tensor,
-                         stds: torch.Tensor, weight_dim: int = 0) -> dict:
+def calibrate_last_layer(
+    state: dict,
+    layer: str,
+    outputs: torch.Tensor,
+    means: torch.Tensor,
+    stds: torch.Tensor,
+    weight_dim: int = 0,
+) -> dict:
     """`state` with the network's last layer `layer` (Linear or convolution) rescaled so that
     each output channel has the given mean and standard deviation over `outputs`.
 
@@ -205,8 +228,11 @@ def calibrate_last_layer(state: dict, layer: str, outputs: torch.Tensor, means: 
     weight = state[f"{layer}.weight"]
     view = [1] * weight.dim()
     view[weight_dim] = -1
-    return {**state, f"{layer}.weight": weight * scale.reshape(view),
-            f"{layer}.bias": means - scale * raw.mean(dim=dims)}
+    return {
+        **state,
+        f"{layer}.weight": weight * scale.reshape(view),
+        f"{layer}.bias": means - scale * raw.mean(dim=dims),
+    }
 
 
 # ------------------------------------------------ Part 4: the ConvVAE of test_conv_vae.py
@@ -239,8 +265,9 @@ def conv_calibrated_state() -> dict:
     z = torch.randn(256, latent, generator=torch.Generator().manual_seed(2))
     with torch.no_grad():
         out = conv_reference(state).decoder(z)  # (256, 1, 28, 28)
-    return calibrate_last_layer(state, CONV_DEC_LAST, out, torch.tensor([0.35]),
-                                torch.tensor([0.3]), weight_dim=1)
+    return calibrate_last_layer(
+        state, CONV_DEC_LAST, out, torch.tensor([0.35]), torch.tensor([0.3]), weight_dim=1
+    )
 
 
 @functools.cache
@@ -258,8 +285,9 @@ def conv_blind_state() -> dict:
 
 def conv_reference(state: dict, decoder_std: float = 0.1):
     """The reference ConvVAE of the tests, with `state`."""
-    return reference_model("conv_vae", "ConvVAE", {**CONV_KWARGS, "decoder_std": decoder_std},
-                           state)
+    return reference_model(
+        "conv_vae", "ConvVAE", {**CONV_KWARGS, "decoder_std": decoder_std}, state
+    )
 
 
 # --------------------------------------------------- Part 5: the VAE2D of test_vae2d.py
@@ -293,8 +321,13 @@ def vae2d_calibrated_state(kind: str) -> dict:
     state = seeded_state("vae2d", "VAE2D", vae2d_kwargs(kind), seed=1)
     with torch.no_grad():
         out = vae2d_reference(kind, state).encoder(vae2d_points(512, seed=2))  # (512, 4)
-    state = calibrate_last_layer(state, VAE2D_ENC_LAST, out, torch.tensor([0.0, 0, 0.5, 0.5]),
-                                 torch.tensor([1.0, 1, 0.7, 0.7]))
+    state = calibrate_last_layer(
+        state,
+        VAE2D_ENC_LAST,
+        out,
+        torch.tensor([0.0, 0, 0.5, 0.5]),
+        torch.tensor([1.0, 1, 0.7, 0.7]),
+    )
     n_var = VAE2D_DECODER_OUT[kind] - 2
     z = torch.randn(512, 2, generator=torch.Generator().manual_seed(3))
     with torch.no_grad():

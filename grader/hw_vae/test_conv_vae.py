@@ -37,12 +37,27 @@ SAMPLES_PER_CALL, SAMPLE_CALLS, REF_SAMPLES = 500, 4, 4000
 WHAT = "ConvVAE.calc_elbo"
 
 
-def student(sandbox, state: dict, x: torch.Tensor, decoder_std: float = 0.1,
-            repeat: int = REPEATS, seed: int = 0, grad=None) -> tuple[dict, list[torch.Tensor]]:
+def student(
+    sandbox,
+    state: dict,
+    x: torch.Tensor,
+    decoder_std: float = 0.1,
+    repeat: int = REPEATS,
+    seed: int = 0,
+    grad=None,
+) -> tuple[dict, list[torch.Tensor]]:
     """The student's calc_elbo: the reply and (nelbo, kl, rec), each (repeat,)."""
-    result = harness.model_call(sandbox, harness.CONV_VAE, "calc_elbo",
-                                {**KWARGS, "decoder_std": decoder_std}, state, x,
-                                repeat=repeat, seed=seed, grad=grad)
+    result = harness.model_call(
+        sandbox,
+        harness.CONV_VAE,
+        "calc_elbo",
+        {**KWARGS, "decoder_std": decoder_std},
+        state,
+        x,
+        repeat=repeat,
+        seed=seed,
+        grad=grad,
+    )
     return result, outputs(result, 3, WHAT + " (nelbo, kl, rec)", scalars=True)
 
 
@@ -77,14 +92,24 @@ def test_calc_elbo_exact_on_a_blind_model(sandbox, decoder_std):
     x = images(BATCH, seed=4)
     _, (_, kl, rec) = student(sandbox, blind_state(), x, decoder_std, repeat=40, seed=5)
     expected = rec_term(x, torch.full_like(x, 0.3), decoder_std).mean()
-    assert_close(rec, expected.expand(len(rec)), f"rec with decoder_std={decoder_std} for a "
-                 "decoder whose mean is 0.3 at every pixel whatever z: -log N(x; 0.3, "
-                 "decoder_std^2) summed over the 784 pixels (normalising constant included) and "
-                 "averaged over the batch", rtol=1e-5, atol=1e-3)
+    assert_close(
+        rec,
+        expected.expand(len(rec)),
+        f"rec with decoder_std={decoder_std} for a "
+        "decoder whose mean is 0.3 at every pixel whatever z: -log N(x; 0.3, "
+        "decoder_std^2) summed over the 784 pixels (normalising constant included) and "
+        "averaged over the batch",
+        rtol=1e-5,
+        atol=1e-3,
+    )
     bias = blind_state()[f"{ENC_LAST}.bias"]
     want = exact_kl(*bias.reshape(1, -1).chunk(2, dim=1))
-    assert_same_mean(kl, want.expand(2), "kl for a q(z|x) with means (0.5, -1, 1.5, 0) and "
-                     "log-STANDARD-DEVIATIONS (-1.5, -0.5, 0, 0.5)")
+    assert_same_mean(
+        kl,
+        want.expand(2),
+        "kl for a q(z|x) with means (0.5, -1, 1.5, 0) and "
+        "log-STANDARD-DEVIATIONS (-1.5, -0.5, 0, 0.5)",
+    )
 
 
 @functools.cache
@@ -133,15 +158,22 @@ def reference_gradient() -> torch.Tensor:
 def test_calc_elbo_gradient(sandbox):
     """nelbo's gradient reaches the encoder through z = mean + std * eps (reparameterized)"""
     grad = {"output": 0, "params": [f"{ENC_LAST}.bias"]}
-    result, _ = student(sandbox, calibrated_state(), images(BATCH, seed=9), repeat=GRAD_REPEATS,
-                        seed=11, grad=grad)
+    result, _ = student(
+        sandbox, calibrated_state(), images(BATCH, seed=9), repeat=GRAD_REPEATS, seed=11, grad=grad
+    )
     if not all(r["grads"]["connected"] for r in result["runs"]):
-        fail("calc_elbo's nelbo has no gradient: keep it a function of the networks' outputs, "
-             "without .item(), .detach() or torch.no_grad()")
+        fail(
+            "calc_elbo's nelbo has no gradient: keep it a function of the networks' outputs, "
+            "without .item(), .detach() or torch.no_grad()"
+        )
     got = torch.stack([r["grads"]["params"][f"{ENC_LAST}.bias"] for r in result["runs"]])
-    assert_same_mean(got, reference_gradient(), "the gradient of nelbo with respect to the "
-                     "encoder's last bias (means, then log-stds): draw z = mean + exp(log_std) "
-                     "* eps so that the reconstruction term's gradient reaches the encoder")
+    assert_same_mean(
+        got,
+        reference_gradient(),
+        "the gradient of nelbo with respect to the "
+        "encoder's last bias (means, then log-stds): draw z = mean + exp(log_std) "
+        "* eps so that the reconstruction term's gradient reaches the encoder",
+    )
 
 
 # ---------------------------------------------------------------------------- 4.2 sample
@@ -149,9 +181,16 @@ def test_calc_elbo_gradient(sandbox):
 
 def sample_call(sandbox, n: int, repeat: int, seed: int) -> torch.Tensor:
     """The student's sample(n) on the calibrated model, repeat times: (repeat, n, 1, 28, 28)."""
-    result = harness.model_call(sandbox, harness.CONV_VAE, "sample", {**KWARGS,
-                                "decoder_std": 0.3}, calibrated_state(), n, repeat=repeat,
-                                seed=seed)
+    result = harness.model_call(
+        sandbox,
+        harness.CONV_VAE,
+        "sample",
+        {**KWARGS, "decoder_std": 0.3},
+        calibrated_state(),
+        n,
+        repeat=repeat,
+        seed=seed,
+    )
     (got,) = outputs(result, 1, "ConvVAE.sample(n)")
     check_shape(got[0], (n, 1, 28, 28), f"sample({n})")
     return got
@@ -165,8 +204,10 @@ def test_sample_shape_and_fresh(sandbox):
     assert_random(got, "sample(7)")
     flat = got[0].flatten(1)
     if (flat[1:] == flat[0]).all(1).any():
-        fail("sample(7) returned the same image twice in one call: draw a separate z ~ N(0, I) "
-             "for each of the n images")
+        fail(
+            "sample(7) returned the same image twice in one call: draw a separate z ~ N(0, I) "
+            "for each of the n images"
+        )
 
 
 def statistics(x: torch.Tensor) -> torch.Tensor:
@@ -178,8 +219,10 @@ def statistics(x: torch.Tensor) -> torch.Tensor:
     steps = (x[..., 1:] - x[..., :-1]).pow(2).flatten(1).mean(1, keepdim=True)
     directions = torch.randn(784, 4, generator=torch.Generator().manual_seed(13), dtype=x.dtype)
     proj = flat @ directions / 28  # (n, 4)
-    return torch.cat([flat.mean(1, keepdim=True), flat.pow(2).mean(1, keepdim=True), steps,
-                      proj, proj.pow(2)], dim=1)
+    return torch.cat(
+        [flat.mean(1, keepdim=True), flat.pow(2).mean(1, keepdim=True), steps, proj, proj.pow(2)],
+        dim=1,
+    )
 
 
 @functools.cache
@@ -196,10 +239,17 @@ def test_sample_distribution(sandbox):
     """sample(n) gives the decoder's means at z ~ N(0, I): statistics of 2000 samples agree"""
     got = sample_call(sandbox, SAMPLES_PER_CALL, repeat=SAMPLE_CALLS, seed=15)
     stats = statistics(got.reshape(-1, 1, 28, 28))
-    names = ["mean pixel", "mean squared pixel", "mean squared step between neighbours"] + [
-        f"random projection {i}" for i in range(4)] + [
-        f"square of random projection {i}" for i in range(4)]
+    names = (
+        ["mean pixel", "mean squared pixel", "mean squared step between neighbours"]
+        + [f"random projection {i}" for i in range(4)]
+        + [f"square of random projection {i}" for i in range(4)]
+    )
     ref = reference_statistics()
     for i, name in enumerate(names):
-        assert_same_mean(stats[:, i], ref[:, i], f"the {name} of your samples (the decoder's "
-                         "means at z ~ N(0, I), without decoder noise)", atol=1e-3)
+        assert_same_mean(
+            stats[:, i],
+            ref[:, i],
+            f"the {name} of your samples (the decoder's "
+            "means at z ~ N(0, I), without decoder noise)",
+            atol=1e-3,
+        )

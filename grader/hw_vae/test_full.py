@@ -29,8 +29,10 @@ ABOVE_ELBO_SLACK = 0.5  # nats: the Monte-Carlo noise of both averages, with a w
 @pytest.fixture(scope="session")
 def band() -> dict:
     if not calibrate.BANDS.exists():
-        pytest.fail("grader/hw_vae/calibration/bands.json is missing: "
-                    "python -m grader.hw_vae.calibrate --bands")
+        pytest.fail(
+            "grader/hw_vae/calibration/bands.json is missing: "
+            "python -m grader.hw_vae.calibrate --bands"
+        )
     return json.loads(calibrate.BANDS.read_text())[calibrate.KIND]["log_likelihood"]
 
 
@@ -80,7 +82,8 @@ def log_px(grading, data, trained):
     def estimate() -> torch.Tensor:
         request = protocol.log_likelihood_request(trained(), data.test_x, SEED)
         (values,) = run(grading.sandbox, request, timeout=TIMEOUT["log_likelihood"])["runs"][0][
-            "outputs"]
+            "outputs"
+        ]
         check_shape(values, (len(data.test_x),), "vae_mnist.log_likelihoods (one per image)")
         check_finite(values, "the importance-sampled log-likelihoods")
         return values
@@ -94,9 +97,11 @@ def test_validation_elbo(trained, data):
     """After 20 epochs the average validation ELBO is at least -102"""
     value = protocol.average_elbo(trained(), data.valid_x, SEED)
     if not value >= protocol.ELBO_TARGET:  # also catches NaN
-        fail(f"the average validation ELBO after {protocol.SCHEDULE['epochs']} epochs is "
-             f"{value:.2f}, below the handout's {protocol.ELBO_TARGET:.0f}: check the loss your "
-             "helpers build (KL + Bernoulli NLL)")
+        fail(
+            f"the average validation ELBO after {protocol.SCHEDULE['epochs']} epochs is "
+            f"{value:.2f}, below the handout's {protocol.ELBO_TARGET:.0f}: check the loss your "
+            "helpers build (KL + Bernoulli NLL)"
+        )
 
 
 @pytest.mark.item("1.7")
@@ -105,9 +110,11 @@ def test_log_likelihood_in_band(log_px, band):
     """The importance-sampled test log-likelihood (K = 200) is in the calibrated range (~ -95)"""
     value = log_px().mean().item()
     if not band["low"] <= value <= band["high"]:
-        fail(f"the test log-likelihood is {value:.2f}; reference runs give {band['mean']:.2f} "
-             f"and the accepted range is [{band['low']:.2f}, {band['high']:.2f}]: check "
-             "log_likelihood_normal and log_mean_exp (a mean over K, not a sum)")
+        fail(
+            f"the test log-likelihood is {value:.2f}; reference runs give {band['mean']:.2f} "
+            f"and the accepted range is [{band['low']:.2f}, {band['high']:.2f}]: check "
+            "log_likelihood_normal and log_mean_exp (a mean over K, not a sum)"
+        )
 
 
 @pytest.mark.item("1.7")
@@ -117,5 +124,7 @@ def test_log_likelihood_above_elbo(log_px, trained, data):
     value = log_px().mean().item()
     elbo = protocol.average_elbo(trained(), data.test_x, SEED)
     if not (math.isfinite(value) and value >= elbo - ABOVE_ELBO_SLACK):
-        fail(f"the test log-likelihood with K = 200 is {value:.2f}, below the model's test ELBO "
-             f"{elbo:.2f}: the estimate with K samples can only tighten the one-sample bound")
+        fail(
+            f"the test log-likelihood with K = 200 is {value:.2f}, below the model's test ELBO "
+            f"{elbo:.2f}: the estimate with K samples can only tighten the one-sample bound"
+        )

@@ -57,10 +57,16 @@ def expected_bernoulli(mu, target) -> torch.Tensor:
 def test_bernoulli_values(sandbox):
     """log_likelihood_bernoulli sums log Bern(target; mu) over features, mu a probability"""
     mu, target = bernoulli_inputs((16, 50), seed=0)
-    got = one_output(q1_call(sandbox, "log_likelihood_bernoulli", mu, target), "log_likelihood_"
-                     "bernoulli", 16)
-    assert_close(got[0], expected_bernoulli(mu, target), "log_likelihood_bernoulli(mu, target)",
-                 rtol=1e-6, atol=1e-6)
+    got = one_output(
+        q1_call(sandbox, "log_likelihood_bernoulli", mu, target), "log_likelihood_bernoulli", 16
+    )
+    assert_close(
+        got[0],
+        expected_bernoulli(mu, target),
+        "log_likelihood_bernoulli(mu, target)",
+        rtol=1e-6,
+        atol=1e-6,
+    )
 
 
 @pytest.mark.item("1.1")
@@ -68,10 +74,18 @@ def test_bernoulli_values(sandbox):
 def test_bernoulli_images(sandbox):
     """log_likelihood_bernoulli flattens (batch, 1, 28, 28) images and sums all 784 pixels"""
     mu, target = bernoulli_inputs((5, 1, 28, 28), seed=1, dtype=torch.float32)
-    got = one_output(q1_call(sandbox, "log_likelihood_bernoulli", mu, target),
-                     "log_likelihood_bernoulli on images", 5)
-    assert_close(got[0], expected_bernoulli(mu, target), "log_likelihood_bernoulli on images",
-                 rtol=1e-5, atol=1e-3)
+    got = one_output(
+        q1_call(sandbox, "log_likelihood_bernoulli", mu, target),
+        "log_likelihood_bernoulli on images",
+        5,
+    )
+    assert_close(
+        got[0],
+        expected_bernoulli(mu, target),
+        "log_likelihood_bernoulli on images",
+        rtol=1e-5,
+        atol=1e-3,
+    )
 
 
 @pytest.mark.item("1.1")
@@ -82,13 +96,21 @@ def test_bernoulli_saturated(sandbox):
     gen = torch.Generator().manual_seed(3)
     saturated = torch.rand(mu.shape, generator=gen) < 0.5
     mu = torch.where(saturated, target, mu)  # exactly 0 or 1, where the target agrees
-    got = one_output(q1_call(sandbox, "log_likelihood_bernoulli", mu, target),
-                     "log_likelihood_bernoulli with saturated probabilities", 6)
+    got = one_output(
+        q1_call(sandbox, "log_likelihood_bernoulli", mu, target),
+        "log_likelihood_bernoulli with saturated probabilities",
+        6,
+    )
     free = torch.where(saturated, torch.full_like(mu, 0.5), mu)
     expected = expected_bernoulli(free, target) - saturated.reshape(6, -1).sum(1) * math.log(0.5)
     # up to 1e-4 nats per saturated pixel: clamping mu with any eps <= 1e-4 is accepted
-    assert_close(got[0], expected, "log_likelihood_bernoulli where mu is exactly 0 or 1 (each "
-                 "such pixel should contribute 0)", rtol=1e-5, atol=1e-4 * saturated.sum().item())
+    assert_close(
+        got[0],
+        expected,
+        "log_likelihood_bernoulli where mu is exactly 0 or 1 (each such pixel should contribute 0)",
+        rtol=1e-5,
+        atol=1e-4 * saturated.sum().item(),
+    )
 
 
 # ------------------------------------------------------------------ 1.2 log_likelihood_normal
@@ -105,10 +127,16 @@ def test_normal_values(sandbox):
     """log_likelihood_normal sums log N(z; mu, exp(logvar)) over features, logvar a log-variance"""
     mu, logvar, z, _ = gaussian_params((16, 7), seed=4)
     z = z * 2
-    got = one_output(q1_call(sandbox, "log_likelihood_normal", mu, logvar, z),
-                     "log_likelihood_normal", 16)
-    assert_close(got[0], expected_normal(mu, logvar, z), "log_likelihood_normal(mu, logvar, z)",
-                 rtol=1e-6, atol=1e-6)
+    got = one_output(
+        q1_call(sandbox, "log_likelihood_normal", mu, logvar, z), "log_likelihood_normal", 16
+    )
+    assert_close(
+        got[0],
+        expected_normal(mu, logvar, z),
+        "log_likelihood_normal(mu, logvar, z)",
+        rtol=1e-6,
+        atol=1e-6,
+    )
 
 
 @pytest.mark.item("1.2")
@@ -116,10 +144,18 @@ def test_normal_values(sandbox):
 def test_normal_images(sandbox):
     """log_likelihood_normal flattens (batch, 1, 28, 28) inputs and sums all 784 features"""
     mu, logvar, z, _ = gaussian_params((4, 1, 28, 28), seed=5, dtype=torch.float32)
-    got = one_output(q1_call(sandbox, "log_likelihood_normal", mu, logvar, z),
-                     "log_likelihood_normal on images", 4)
-    assert_close(got[0], expected_normal(mu, logvar, z), "log_likelihood_normal on images",
-                 rtol=1e-5, atol=1e-3)
+    got = one_output(
+        q1_call(sandbox, "log_likelihood_normal", mu, logvar, z),
+        "log_likelihood_normal on images",
+        4,
+    )
+    assert_close(
+        got[0],
+        expected_normal(mu, logvar, z),
+        "log_likelihood_normal on images",
+        rtol=1e-5,
+        atol=1e-3,
+    )
 
 
 @pytest.mark.item("1.2")
@@ -129,10 +165,16 @@ def test_normal_extreme_logvar(sandbox):
     logvar = torch.tensor([[-30.0, 30.0, 0.0], [30.0, -30.0, -30.0]])
     mu = torch.tensor([[0.0, 0.0, 1.0], [-5.0, 2.0, 0.0]])
     z = torch.tensor([[1e-7, 1e6, 1.5], [3e6, 2.0 + 2e-7, -3e-7]])
-    got = one_output(q1_call(sandbox, "log_likelihood_normal", mu, logvar, z),
-                     "log_likelihood_normal", 2)
-    assert_close(got[0], expected_normal(mu, logvar, z),
-                 "log_likelihood_normal with log-variances of -30 and +30", rtol=1e-5, atol=1e-4)
+    got = one_output(
+        q1_call(sandbox, "log_likelihood_normal", mu, logvar, z), "log_likelihood_normal", 2
+    )
+    assert_close(
+        got[0],
+        expected_normal(mu, logvar, z),
+        "log_likelihood_normal with log-variances of -30 and +30",
+        rtol=1e-5,
+        atol=1e-4,
+    )
 
 
 # ------------------------------------------------------------------ 1.3 log_mean_exp
@@ -151,8 +193,9 @@ def test_log_mean_exp_values(sandbox):
     for k in (9, 1):
         y = torch.randn(8, k, generator=gen, dtype=torch.float64) * 3
         got = one_output(q1_call(sandbox, "log_mean_exp", y), "log_mean_exp", 8)
-        assert_close(got[0], expected_lme(y), f"log_mean_exp of a (8, {k}) input", rtol=1e-6,
-                     atol=1e-7)
+        assert_close(
+            got[0], expected_lme(y), f"log_mean_exp of a (8, {k}) input", rtol=1e-6, atol=1e-7
+        )
 
 
 @pytest.mark.item("1.3")
@@ -163,8 +206,13 @@ def test_log_mean_exp_stable(sandbox):
     offsets = torch.randn(4, 6, generator=gen) * 2
     y = offsets + torch.tensor([[1e4], [-1e4], [0.0], [5e3]])  # each row needs its own shift
     got = one_output(q1_call(sandbox, "log_mean_exp", y), "log_mean_exp", 4)
-    assert_close(got[0], expected_lme(y), "log_mean_exp of values near +-1e4 (subtract each "
-                 "row's maximum before exp)", rtol=1e-6, atol=1e-4)
+    assert_close(
+        got[0],
+        expected_lme(y),
+        "log_mean_exp of values near +-1e4 (subtract each row's maximum before exp)",
+        rtol=1e-6,
+        atol=1e-4,
+    )
 
 
 # ------------------------------------------------------------- 1.4 kl_gaussian_gaussian_analytic
@@ -175,10 +223,18 @@ def test_log_mean_exp_stable(sandbox):
 def test_kl_analytic_values(sandbox):
     """kl_gaussian_gaussian_analytic is KL(q || p) summed over dimensions, q given first"""
     params = gaussian_params((16, 6), seed=8)
-    got = one_output(q1_call(sandbox, "kl_gaussian_gaussian_analytic", *params),
-                     "kl_gaussian_gaussian_analytic", 16)
-    assert_close(got[0], expected_kl(*params), "kl_gaussian_gaussian_analytic(mu_q, logvar_q, "
-                 "mu_p, logvar_p)", rtol=1e-6, atol=1e-6)
+    got = one_output(
+        q1_call(sandbox, "kl_gaussian_gaussian_analytic", *params),
+        "kl_gaussian_gaussian_analytic",
+        16,
+    )
+    assert_close(
+        got[0],
+        expected_kl(*params),
+        "kl_gaussian_gaussian_analytic(mu_q, logvar_q, mu_p, logvar_p)",
+        rtol=1e-6,
+        atol=1e-6,
+    )
 
 
 @pytest.mark.item("1.4")
@@ -186,10 +242,18 @@ def test_kl_analytic_values(sandbox):
 def test_kl_analytic_flattens(sandbox):
     """kl_gaussian_gaussian_analytic flattens (batch, 3, 4) inputs and sums all 12 dimensions"""
     params = gaussian_params((5, 3, 4), seed=9, dtype=torch.float32)
-    got = one_output(q1_call(sandbox, "kl_gaussian_gaussian_analytic", *params),
-                     "kl_gaussian_gaussian_analytic", 5)
-    assert_close(got[0], expected_kl(*params), "kl_gaussian_gaussian_analytic of (5, 3, 4) inputs",
-                 rtol=1e-5, atol=1e-5)
+    got = one_output(
+        q1_call(sandbox, "kl_gaussian_gaussian_analytic", *params),
+        "kl_gaussian_gaussian_analytic",
+        5,
+    )
+    assert_close(
+        got[0],
+        expected_kl(*params),
+        "kl_gaussian_gaussian_analytic of (5, 3, 4) inputs",
+        rtol=1e-5,
+        atol=1e-5,
+    )
 
 
 @pytest.mark.item("1.4")
@@ -202,10 +266,16 @@ def test_kl_analytic_extreme_logvar(sandbox):
     mu_p = torch.zeros_like(mu_q)
     args = [t.expand(3, 9).contiguous() for t in (mu_q, logvar_q, mu_p, logvar_p)]
     args[0] = args[0] * torch.tensor([[1.0], [0.0], [-1.0]])
-    got = one_output(q1_call(sandbox, "kl_gaussian_gaussian_analytic", *args),
-                     "kl_gaussian_gaussian_analytic", 3)
-    assert_close(got[0], expected_kl(*args), "kl_gaussian_gaussian_analytic with log-variances "
-                 "of -30 and +30", rtol=1e-5, atol=1e-4)
+    got = one_output(
+        q1_call(sandbox, "kl_gaussian_gaussian_analytic", *args), "kl_gaussian_gaussian_analytic", 3
+    )
+    assert_close(
+        got[0],
+        expected_kl(*args),
+        "kl_gaussian_gaussian_analytic with log-variances of -30 and +30",
+        rtol=1e-5,
+        atol=1e-4,
+    )
 
 
 # ------------------------------------------------------------------- 1.5 kl_gaussian_gaussian_mc
@@ -233,9 +303,12 @@ def test_kl_mc_expectation(sandbox, num_samples):
     rows, exact = mc_inputs()
     result = q1_call(sandbox, "kl_gaussian_gaussian_mc", *rows, num_samples, seed=11)
     got = one_output(result, "kl_gaussian_gaussian_mc", rows[0].shape[0])
-    assert_same_mean(per_setting(got[0]), exact.expand(2, SETTINGS),
-                     f"kl_gaussian_gaussian_mc with num_samples={num_samples}, averaged over "
-                     f"{COPIES} examples with the same parameters")
+    assert_same_mean(
+        per_setting(got[0]),
+        exact.expand(2, SETTINGS),
+        f"kl_gaussian_gaussian_mc with num_samples={num_samples}, averaged over "
+        f"{COPIES} examples with the same parameters",
+    )
 
 
 @pytest.mark.item("1.5")
@@ -243,13 +316,18 @@ def test_kl_mc_expectation(sandbox, num_samples):
 def test_kl_mc_fresh_samples(sandbox):
     """kl_gaussian_gaussian_mc draws new samples in every call and for every example"""
     rows, _ = mc_inputs(copies=8)
-    got = one_output(q1_call(sandbox, "kl_gaussian_gaussian_mc", *rows, repeat=3, seed=12),
-                     "kl_gaussian_gaussian_mc with the default num_samples", rows[0].shape[0])
+    got = one_output(
+        q1_call(sandbox, "kl_gaussian_gaussian_mc", *rows, repeat=3, seed=12),
+        "kl_gaussian_gaussian_mc with the default num_samples",
+        rows[0].shape[0],
+    )
     assert_random(got, "kl_gaussian_gaussian_mc")
     same = (per_setting(got[0], 8) == per_setting(got[0], 8)[0]).all(0)
     if same.any():
-        fail("kl_gaussian_gaussian_mc gave identical estimates for examples with identical "
-             "parameters: draw the noise for every example (the full expanded shape)")
+        fail(
+            "kl_gaussian_gaussian_mc gave identical estimates for examples with identical "
+            "parameters: draw the noise for every example (the full expanded shape)"
+        )
 
 
 @pytest.mark.item("1.5")
@@ -264,6 +342,8 @@ def test_kl_mc_variance_shrinks(sandbox):
         variances.append(per_setting(got[0]).double().var(0))
     ratio = (variances[0] / variances[1].clamp_min(1e-30)).median().item()
     if not 4 <= ratio <= 16:
-        fail(f"with num_samples=8 the estimate's variance should be 8 times smaller than with "
-             f"num_samples=1, but it is {ratio:.2g} times smaller: average over num_samples "
-             "independent samples of z ~ q for every example")
+        fail(
+            f"with num_samples=8 the estimate's variance should be 8 times smaller than with "
+            f"num_samples=1, but it is {ratio:.2g} times smaller: average over num_samples "
+            "independent samples of z ~ q for every example"
+        )

@@ -19,8 +19,16 @@ from grader.hw_vae.harness import critic, critic_call, critic_state, points, sca
 
 VF_STATE = critic_state(median_norm=2.0, out_mean=0.3)  # scores T from about -2 to 2.5
 LP_STATE = critic_state()  # gradient norms from about 0.02 to 3, median 1
-PARAMS = ["net.0.weight", "net.0.bias", "net.2.weight", "net.2.bias", "net.4.weight",
-          "net.4.bias", "net.6.weight", "net.6.bias"]
+PARAMS = [
+    "net.0.weight",
+    "net.0.bias",
+    "net.2.weight",
+    "net.2.bias",
+    "net.4.weight",
+    "net.4.bias",
+    "net.6.weight",
+    "net.6.bias",
+]
 NODES = 256  # quadrature nodes in t per pair
 LP_REPEATS, SPREAD_REPEATS, GRAD_REPEATS = 60, 60, 40
 
@@ -64,14 +72,21 @@ def check_objective_gradient(sandbox, name: str) -> None:
     run = critic_call(sandbox, name, VF_STATE, x, y, grad=grad)["runs"][0]
     student_value({"runs": [run]}, name)
     if not run["grads"]["connected"]:
-        fail(f"{name} returned a value with no gradient: keep it a function of critic(x) and "
-             "critic(y), without .item(), .detach() or torch.no_grad()")
+        fail(
+            f"{name} returned a value with no gradient: keep it a function of critic(x) and "
+            "critic(y), without .item(), .detach() or torch.no_grad()"
+        )
     state = {k: v.clone().requires_grad_(True) for k, v in VF_STATE.items()}
     value = OBJECTIVES[name](x, y, critic(state))
     expected = torch.autograd.grad(value, [state[p] for p in PARAMS])
     for param, want in zip(PARAMS, expected):
-        assert_close(run["grads"]["params"][param], want, f"the gradient of {name} with respect "
-                     f"to the critic's {param}", rtol=1e-4, atol=1e-5 * want.abs().max().item())
+        assert_close(
+            run["grads"]["params"][param],
+            want,
+            f"the gradient of {name} with respect to the critic's {param}",
+            rtol=1e-4,
+            atol=1e-5 * want.abs().max().item(),
+        )
 
 
 # ------------------------------------------------------------------ 2.2 vf_squared_hellinger
@@ -137,8 +152,16 @@ def lp_expectation() -> float:
 
 def lp_grad(sandbox, state, x, y, repeat: int, seed: int, params=("net.6.weight",)) -> dict:
     """lp_reg's reply; always with gradients on, which autograd.grad inside lp_reg needs."""
-    return critic_call(sandbox, "lp_reg", state, x, y, repeat=repeat, seed=seed,
-                       grad={"params": list(params), "output": 0})
+    return critic_call(
+        sandbox,
+        "lp_reg",
+        state,
+        x,
+        y,
+        repeat=repeat,
+        seed=seed,
+        grad={"params": list(params), "output": 0},
+    )
 
 
 @pytest.mark.item("2.4")
@@ -148,8 +171,7 @@ def test_lp_reg_expectation(sandbox):
     x, y = lp_pairs(4)
     got = student_value(lp_grad(sandbox, LP_STATE, x, y, LP_REPEATS, seed=21), "lp_reg")
     expected = torch.full((2,), lp_expectation(), dtype=torch.float64)
-    assert_same_mean(got, expected, f"lp_reg on a fixed critic, over {LP_REPEATS} calls",
-                     atol=1e-3)
+    assert_same_mean(got, expected, f"lp_reg on a fixed critic, over {LP_REPEATS} calls", atol=1e-3)
 
 
 @pytest.mark.item("2.4")
@@ -159,9 +181,11 @@ def test_lp_reg_zero_when_lipschitz(sandbox):
     x, y = lp_pairs(2)
     got = student_value(lp_grad(sandbox, harness.lipschitz_state(), x, y, 3, seed=22), "lp_reg")
     if got.abs().max() > 1e-7:
-        fail(f"lp_reg gave {got.abs().max().item():.3g} for a critic whose gradient norm is "
-             "below 0.9 everywhere: the penalty is one-sided, max(0, ||grad|| - 1)^2, not "
-             "(||grad|| - 1)^2")
+        fail(
+            f"lp_reg gave {got.abs().max().item():.3g} for a critic whose gradient norm is "
+            "below 0.9 everywhere: the penalty is one-sided, max(0, ||grad|| - 1)^2, not "
+            "(||grad|| - 1)^2"
+        )
 
 
 @pytest.mark.item("2.4")
@@ -171,15 +195,23 @@ def test_lp_reg_t_per_pair(sandbox):
     a, b = torch.tensor([[0.0, 0.9]]), torch.tensor([[2.0, 0.1]])
     per_node = penalty_per_node(a, b, critic(LP_STATE), nodes=4096).double()[0]
     n = 64
-    got = student_value(lp_grad(sandbox, LP_STATE, a.repeat(n, 1), b.repeat(n, 1),
-                                SPREAD_REPEATS, seed=23), "lp_reg")
+    got = student_value(
+        lp_grad(sandbox, LP_STATE, a.repeat(n, 1), b.repeat(n, 1), SPREAD_REPEATS, seed=23),
+        "lp_reg",
+    )
     ratio = got.double().var().item() / (per_node.var().item() / n)
     if ratio > 3:
-        fail(f"for a batch of one pair (x, y) repeated {n} times, lp_reg varies {ratio:.0f} "
-             f"times more from call to call than it should ({n} would mean one t for the whole "
-             "batch): draw t of shape (batch, 1), one for every pair")
-    assert_same_mean(got, per_node.mean().expand(2), f"lp_reg for one pair repeated {n} times "
-                     "(x_hat must lie on the segment between x and y)", atol=1e-3)
+        fail(
+            f"for a batch of one pair (x, y) repeated {n} times, lp_reg varies {ratio:.0f} "
+            f"times more from call to call than it should ({n} would mean one t for the whole "
+            "batch): draw t of shape (batch, 1), one for every pair"
+        )
+    assert_same_mean(
+        got,
+        per_node.mean().expand(2),
+        f"lp_reg for one pair repeated {n} times (x_hat must lie on the segment between x and y)",
+        atol=1e-3,
+    )
 
 
 @functools.cache
@@ -199,15 +231,19 @@ def test_lp_reg_differentiable(sandbox):
     result = lp_grad(sandbox, LP_STATE, x, y, GRAD_REPEATS, seed=24)
     student_value(result, "lp_reg")
     if not all(r["grads"]["connected"] for r in result["runs"]):
-        fail("lp_reg's value has no gradient with respect to the critic's parameters: pass "
-             "create_graph=True to torch.autograd.grad, so that the gradient norm itself can "
-             "be differentiated")
+        fail(
+            "lp_reg's value has no gradient with respect to the critic's parameters: pass "
+            "create_graph=True to torch.autograd.grad, so that the gradient norm itself can "
+            "be differentiated"
+        )
     got = torch.stack([r["grads"]["params"]["net.6.weight"] for r in result["runs"]])
     mean, se = mean_se(got.flatten(1))
     want = lp_expected_grad().flatten().double()
     bound = 5 * se + 5e-3 * want.abs().max()
     if ((mean - want).abs() > bound).any():
         worst = int(((mean - want).abs() - bound).argmax())
-        fail(f"the gradient of lp_reg with respect to the critic's last layer is wrong: entry "
-             f"{worst} averages {mean[worst].item():.4g} +- {se[worst].item():.2g} over "
-             f"{GRAD_REPEATS} calls, but should be {want[worst].item():.4g}")
+        fail(
+            f"the gradient of lp_reg with respect to the critic's last layer is wrong: entry "
+            f"{worst} averages {mean[worst].item():.4g} +- {se[worst].item():.2g} over "
+            f"{GRAD_REPEATS} calls, but should be {want[worst].item():.4g}"
+        )

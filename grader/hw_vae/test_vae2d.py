@@ -73,20 +73,44 @@ def test_decoder_log_prob(sandbox, kind):
         x, mu, log_var = likelihood_inputs(kind, seed)
         (got,) = outputs(harness.vae2d_function_call(sandbox, name, x, mu, log_var), 1, name)
         check_shape(got[0], (16,), f"{name}'s result (one value per example)")
-        what = ("one variance per coordinate, log_var (batch, 2)" if kind == "diagonal" else
-                "ONE variance shared by both coordinates, log_var (batch, 1)")
-        assert_close(got[0], decoder_log_prob(kind, x, mu, log_var), f"{name}(x, mu, log_var) "
-                     f"with {what}", rtol=1e-6, atol=1e-6)
+        what = (
+            "one variance per coordinate, log_var (batch, 2)"
+            if kind == "diagonal"
+            else "ONE variance shared by both coordinates, log_var (batch, 1)"
+        )
+        assert_close(
+            got[0],
+            decoder_log_prob(kind, x, mu, log_var),
+            f"{name}(x, mu, log_var) with {what}",
+            rtol=1e-6,
+            atol=1e-6,
+        )
 
 
 # ---------------------------------------------------------------------- 5.2 VAE2D.loss
 
 
-def loss_call(sandbox, kind: str, state: dict, x: torch.Tensor, repeat: int = REPEATS,
-              seed: int = 0, grad=None) -> tuple[dict, list[torch.Tensor]]:
-    result = harness.model_call(sandbox, harness.VAE2D, "loss", kwargs(kind), state, x,
-                                repeat=repeat, seed=seed, grad=grad,
-                                patches=harness.TRUSTED_DECODERS)
+def loss_call(
+    sandbox,
+    kind: str,
+    state: dict,
+    x: torch.Tensor,
+    repeat: int = REPEATS,
+    seed: int = 0,
+    grad=None,
+) -> tuple[dict, list[torch.Tensor]]:
+    result = harness.model_call(
+        sandbox,
+        harness.VAE2D,
+        "loss",
+        kwargs(kind),
+        state,
+        x,
+        repeat=repeat,
+        seed=seed,
+        grad=grad,
+        patches=harness.TRUSTED_DECODERS,
+    )
     return result, outputs(result, 3, "VAE2D.loss (nelbo, kl, rec)", scalars=True)
 
 
@@ -94,8 +118,9 @@ def loss_call(sandbox, kind: str, state: dict, x: torch.Tensor, repeat: int = RE
 @pytest.mark.points(0.5)
 def test_loss_returns(sandbox):
     """loss returns (nelbo, kl, rec), three batch means, with nelbo = kl + rec"""
-    _, (nelbo, kl, rec) = loss_call(sandbox, "diagonal", calibrated_state("diagonal"),
-                                    points(BATCH, seed=4), repeat=3)
+    _, (nelbo, kl, rec) = loss_call(
+        sandbox, "diagonal", calibrated_state("diagonal"), points(BATCH, seed=4), repeat=3
+    )
     assert_close(nelbo, kl + rec, "nelbo compared with kl + rec", rtol=1e-5, atol=1e-5)
 
 
@@ -110,13 +135,21 @@ def test_loss_exact_on_a_blind_model(sandbox, kind):
     x = points(BATCH, seed=5)
     _, (_, kl, rec) = loss_call(sandbox, kind, blind_state(kind, BLIND_Q), x, repeat=40, seed=6)
     expected = -blind_decoder_log_prob(kind, x).mean() * BITS
-    assert_close(rec, expected.expand(len(rec)), f"rec for a {kind} decoder that ignores z: "
-                 "-log p(x|z) in bits per dimension (nats / (2 ln 2)), averaged over the batch",
-                 rtol=1e-5, atol=1e-5)
+    assert_close(
+        rec,
+        expected.expand(len(rec)),
+        f"rec for a {kind} decoder that ignores z: "
+        "-log p(x|z) in bits per dimension (nats / (2 ln 2)), averaged over the batch",
+        rtol=1e-5,
+        atol=1e-5,
+    )
     q = torch.tensor(BLIND_Q).reshape(1, 4)
     want = exact_kl(q[:, :2], q[:, 2:]).mean() * BITS
-    assert_same_mean(kl, want.expand(2), "kl, in bits per dimension, for q(z|x) with means "
-                     "(0.5, -1) and LOG-VARIANCES (-1.5, 0.3)")
+    assert_same_mean(
+        kl,
+        want.expand(2),
+        "kl, in bits per dimension, for q(z|x) with means (0.5, -1) and LOG-VARIANCES (-1.5, 0.3)",
+    )
 
 
 @functools.cache
@@ -137,13 +170,15 @@ def reference_loss_terms(kind: str) -> tuple[torch.Tensor, torch.Tensor]:
 @pytest.mark.parametrize("kind", ["diagonal", "scalar"])
 def test_loss_on_fixed_weights(sandbox, kind):
     """On seeded weights, kl is exact and rec averages to E_q[-log p(x|z)], z fresh every call"""
-    _, (_, kl, rec) = loss_call(sandbox, kind, calibrated_state(kind), points(BATCH, seed=7),
-                                repeat=2 * REPEATS, seed=9)
+    _, (_, kl, rec) = loss_call(
+        sandbox, kind, calibrated_state(kind), points(BATCH, seed=7), repeat=2 * REPEATS, seed=9
+    )
     want_kl, want_rec = reference_loss_terms(kind)
     assert_same_mean(kl, want_kl.expand(2), "kl (bits per dimension)")
     assert_random(rec, "rec")
-    assert_same_mean(rec, want_rec, "rec, the batch mean of -log p(x|z) with z ~ q(z|x), in bits "
-                     "per dimension")
+    assert_same_mean(
+        rec, want_rec, "rec, the batch mean of -log p(x|z) with z ~ q(z|x), in bits per dimension"
+    )
 
 
 @functools.cache
@@ -157,7 +192,7 @@ def reference_gradient() -> torch.Tensor:
     for _ in range(REF_GRAD_REPEATS):
         mu, log_var = model.encode(x)
         z = mu + (0.5 * log_var).exp() * torch.randn(mu.shape, generator=gen)
-        nelbo = (exact_kl(mu, log_var) - decoder_log_prob("diagonal", x, *model.decode(z)))
+        nelbo = exact_kl(mu, log_var) - decoder_log_prob("diagonal", x, *model.decode(z))
         (g,) = torch.autograd.grad(nelbo.mean() * BITS, bias)
         grads.append(g)
     return torch.stack(grads)
@@ -168,26 +203,50 @@ def reference_gradient() -> torch.Tensor:
 def test_loss_gradient(sandbox):
     """nelbo's gradient reaches the encoder through z = mu + sigma * eps (reparameterized)"""
     grad = {"output": 0, "params": [f"{ENC_LAST}.bias"]}
-    result, _ = loss_call(sandbox, "diagonal", calibrated_state("diagonal"),
-                          points(BATCH, seed=10), repeat=GRAD_REPEATS, seed=12, grad=grad)
+    result, _ = loss_call(
+        sandbox,
+        "diagonal",
+        calibrated_state("diagonal"),
+        points(BATCH, seed=10),
+        repeat=GRAD_REPEATS,
+        seed=12,
+        grad=grad,
+    )
     if not all(r["grads"]["connected"] for r in result["runs"]):
-        fail("loss's nelbo has no gradient: keep it a function of the networks' outputs, "
-             "without .item(), .detach() or torch.no_grad()")
+        fail(
+            "loss's nelbo has no gradient: keep it a function of the networks' outputs, "
+            "without .item(), .detach() or torch.no_grad()"
+        )
     got = torch.stack([r["grads"]["params"][f"{ENC_LAST}.bias"] for r in result["runs"]])
-    assert_same_mean(got, reference_gradient(), "the gradient of nelbo with respect to the "
-                     "encoder's last bias (means, then log-variances): draw z = mu + "
-                     "exp(log_var / 2) * eps so that the decoder term's gradient reaches the "
-                     "encoder")
+    assert_same_mean(
+        got,
+        reference_gradient(),
+        "the gradient of nelbo with respect to the "
+        "encoder's last bias (means, then log-variances): draw z = mu + "
+        "exp(log_var / 2) * eps so that the decoder term's gradient reaches the "
+        "encoder",
+    )
 
 
 # ------------------------------------------------------------------ 5.3 VAE2D.iwae_loss
 
 
-def iwae_call(sandbox, kind: str, state: dict, x: torch.Tensor, m: int, repeat: int,
-              seed: int) -> torch.Tensor:
+def iwae_call(
+    sandbox, kind: str, state: dict, x: torch.Tensor, m: int, repeat: int, seed: int
+) -> torch.Tensor:
     """(repeat, batch) the student's iwae_loss(x, m)."""
-    result = harness.model_call(sandbox, harness.VAE2D, "iwae_loss", kwargs(kind), state, x, m,
-                                repeat=repeat, seed=seed, patches=harness.TRUSTED_DECODERS)
+    result = harness.model_call(
+        sandbox,
+        harness.VAE2D,
+        "iwae_loss",
+        kwargs(kind),
+        state,
+        x,
+        m,
+        repeat=repeat,
+        seed=seed,
+        patches=harness.TRUSTED_DECODERS,
+    )
     (got,) = outputs(result, 1, f"VAE2D.iwae_loss(x, {m})")
     check_shape(got[0], (len(x),), f"iwae_loss(x, {m}) (one value per example)")
     return got
@@ -204,10 +263,16 @@ def test_iwae_exact_when_q_is_the_prior(sandbox, kind):
     expected = -blind_decoder_log_prob(kind, x) * BITS
     for m in (1, 7):
         got = iwae_call(sandbox, kind, blind_state(kind, [0.0] * 4), x, m, repeat=2, seed=14)
-        assert_close(got, expected.expand_as(got), f"iwae_loss(x, {m}) where every importance "
-                     "weight equals p(x|z) = p(x): -log p(x) in bits per dimension, computed "
-                     "stably (subtract the largest log-weight before exp) and with the 1/m of "
-                     "the mean", rtol=1e-5, atol=1e-5)
+        assert_close(
+            got,
+            expected.expand_as(got),
+            f"iwae_loss(x, {m}) where every importance "
+            "weight equals p(x|z) = p(x): -log p(x) in bits per dimension, computed "
+            "stably (subtract the largest log-weight before exp) and with the 1/m of "
+            "the mean",
+            rtol=1e-5,
+            atol=1e-5,
+        )
 
 
 @functools.cache
@@ -220,8 +285,11 @@ def reference_iwae(m: int) -> torch.Tensor:
         q = Normal(mu.double(), (0.5 * log_var.double()).exp())
         eps = torch.randn(REF_REPEATS, m, *mu.shape, generator=gen, dtype=torch.float64)
         z = q.loc + q.scale * eps  # (REF_REPEATS, m, BATCH, 2)
-        log_w = (decoder_log_prob("diagonal", x, *model.decode(z.float()))
-                 + Normal(0.0, 1.0).log_prob(z).sum(-1) - q.log_prob(z).sum(-1))
+        log_w = (
+            decoder_log_prob("diagonal", x, *model.decode(z.float()))
+            + Normal(0.0, 1.0).log_prob(z).sum(-1)
+            - q.log_prob(z).sum(-1)
+        )
     return -(torch.logsumexp(log_w, dim=1) - math.log(m)) * BITS
 
 
@@ -230,9 +298,20 @@ def reference_iwae(m: int) -> torch.Tensor:
 @pytest.mark.parametrize("m", IWAE_M)
 def test_iwae_expectation(sandbox, m):
     """iwae_loss(x, m) averages to the negative IWAE bound of each point, for m = 1 and 64"""
-    got = iwae_call(sandbox, "diagonal", calibrated_state("diagonal"), points(BATCH, seed=15),
-                    m, repeat=REPEATS, seed=17)
+    got = iwae_call(
+        sandbox,
+        "diagonal",
+        calibrated_state("diagonal"),
+        points(BATCH, seed=15),
+        m,
+        repeat=REPEATS,
+        seed=17,
+    )
     assert_random(got, f"iwae_loss(x, {m})")
-    assert_same_mean(got, reference_iwae(m), f"iwae_loss(x, {m}), -log (1/m) sum_k p(x, z_k) / "
-                     "q(z_k|x) with z_1 .. z_m ~ q(z|x) drawn independently, in bits per "
-                     "dimension, averaged over calls")
+    assert_same_mean(
+        got,
+        reference_iwae(m),
+        f"iwae_loss(x, {m}), -log (1/m) sum_k p(x, z_k) / "
+        "q(z_k|x) with z_1 .. z_m ~ q(z|x) drawn independently, in bits per "
+        "dimension, averaged over calls",
+    )

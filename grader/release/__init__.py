@@ -1,4 +1,5 @@
 """Generate a homework's student folder <hw>/ from its complete solution, solutions/<hw>/."""
+
 import secrets
 import shutil
 import tempfile

@@ -1,4 +1,5 @@
 """The files of one release, held in memory while the steps rewrite them."""
+
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 

@@ -1,4 +1,5 @@
 """Step: parse the BEGIN / END SOLUTION markers strictly, failing with file, line and text."""
+
 import re
 from dataclasses import dataclass
 

@@ -1,4 +1,5 @@
 """Step: clear the outputs and execution counts of every notebook, so no result ships."""
+
 from nbformat import NotebookNode
 
 from . import notebooks

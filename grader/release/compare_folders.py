@@ -1,4 +1,5 @@
 """Compare a freshly generated release with a committed one, file by file."""
+
 import difflib
 from pathlib import Path
 
@@ -13,10 +14,16 @@ def _diff(committed: bytes, generated: bytes, name: str) -> str:
         old, new = committed.decode("utf-8"), generated.decode("utf-8")
     except UnicodeDecodeError:
         return " (binary file)"
-    lines = list(difflib.unified_diff(
-        old.splitlines(), new.splitlines(), f"committed/{name}", f"generated/{name}", n=2,
-        lineterm="",
-    ))
+    lines = list(
+        difflib.unified_diff(
+            old.splitlines(),
+            new.splitlines(),
+            f"committed/{name}",
+            f"generated/{name}",
+            n=2,
+            lineterm="",
+        )
+    )
     if not lines:
         return " (only line endings differ)"
     if len(lines) > DIFF_LINES:

@@ -1,4 +1,5 @@
 """Step: ship the repository's shared package coursekit/ inside the homework folder."""
+
 from pathlib import PurePosixPath
 
 from .bundle import Bundle, ReleaseError, list_files

@@ -1,4 +1,5 @@
 """Step: read every file of solutions/<hw>/ into the release, leaving out caches and artifacts."""
+
 from .bundle import Bundle, ReleaseError, list_files
 
 

@@ -1,4 +1,5 @@
 """Reading and writing the notebooks of a release with nbformat (version 4)."""
+
 from collections.abc import Iterator
 
 import nbformat

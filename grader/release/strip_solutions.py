@@ -1,4 +1,5 @@
 """Step: replace every student region, markers included, with a stub indented like its marker."""
+
 from nbformat import NotebookNode
 
 from . import notebooks

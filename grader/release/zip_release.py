@@ -1,4 +1,5 @@
 """Pack a release as a .zip: every file under <hw>/, sorted, with fixed times and permissions."""
+
 import io
 import os
 import secrets

@@ -73,7 +73,9 @@ def svhn_splits(root=None, subset: bool = False) -> Splits:
     except DataMissingError:
         return full_splits(root, download=True)
     total = len(splits.train) + len(splits.valid) + len(splits.test)
-    print(f"Only the {total}-image SVHN subset was found: training on its {splits.sizes()} "
-          "split. Put train_32x32.mat and test_32x32.mat in "
-          "<data root>/SVHN/ for the handout's 65931 / 7326 / 26032.")
+    print(
+        f"Only the {total}-image SVHN subset was found: training on its {splits.sizes()} "
+        "split. Put train_32x32.mat and test_32x32.mat in "
+        "<data root>/SVHN/ for the handout's 65931 / 7326 / 26032."
+    )
     return splits

@@ -55,17 +55,24 @@ class SVHNVAE(nn.Module):
         latent_channels: channels of the latent map (16 by default: 1024 latent dimensions).
     """
 
-    def __init__(self, prior: str = "gaussian", decoder: str = "gaussian",
-                 latent_channels: int = LATENT_CHANNELS):
+    def __init__(
+        self,
+        prior: str = "gaussian",
+        decoder: str = "gaussian",
+        latent_channels: int = LATENT_CHANNELS,
+    ):
         super().__init__()
         if prior not in ("gaussian", "flow") or decoder not in ("gaussian", "pixelcnn"):
-            raise ValueError(f"prior must be 'gaussian' or 'flow' and decoder 'gaussian' or "
-                             f"'pixelcnn', got {prior!r} and {decoder!r}")
+            raise ValueError(
+                f"prior must be 'gaussian' or 'flow' and decoder 'gaussian' or "
+                f"'pixelcnn', got {prior!r} and {decoder!r}"
+            )
         self.prior_kind, self.decoder_kind = prior, decoder
         self.latent_channels = latent_channels
         self.encoder = Encoder(latent_channels)
-        self.decoder = Decoder(latent_channels) if decoder == "gaussian" else PixelCNNDecoder(
-            latent_channels)
+        self.decoder = (
+            Decoder(latent_channels) if decoder == "gaussian" else PixelCNNDecoder(latent_channels)
+        )
         self.prior = AutoregressiveFlowPrior(latent_channels) if prior == "flow" else None
 
     # ------------------------------------------------------------------------- the bound

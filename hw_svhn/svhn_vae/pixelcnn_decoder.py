@@ -28,8 +28,7 @@ SIZE = 32
 class PixelCNNDecoder(nn.Module):
     """log P(pixels | z) and sampling, for pixels (batch, 3, 32, 32) with values 0..255."""
 
-    def __init__(self, latent_channels: int, hidden: int = 64, layers: int = 2,
-                 mixtures: int = 5):
+    def __init__(self, latent_channels: int, hidden: int = 64, layers: int = 2, mixtures: int = 5):
         super().__init__()
         self.mixtures = mixtures
         self.depth = layers + 1  # rows above a pixel that its parameters can read

@@ -56,8 +56,10 @@ def svhn_sampler(root=None, train_batch_size: int = 64, test_batch_size: int = 6
     """
     trainvalid, test, source = load_images(root)
     if source == "subset":
-        print(f"svhn_sampler: only the {len(trainvalid)}-image SVHN subset was found; "
-              "put train_32x32.mat and test_32x32.mat in <data root>/SVHN/ for the full set")
+        print(
+            f"svhn_sampler: only the {len(trainvalid)}-image SVHN subset was found; "
+            "put train_32x32.mat and test_32x32.mat in <data root>/SVHN/ for the full set"
+        )
         n_valid = len(test)
         order = torch.arange(len(trainvalid))
     else:

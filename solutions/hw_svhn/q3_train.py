@@ -88,8 +88,9 @@ def draw(generator: Generator, out: Path, eps: float = 3.0, seed: int = 0) -> No
     # row r: g(z_0), then g(z_0 + eps e_i) for the dimensions i = 10 r, ..., 10 r + 9
     moved = z[0].repeat(generator.z_dim, 1) + eps * torch.eye(generator.z_dim)
     rows = torch.cat([z[:1].expand(10, 1, -1), moved.reshape(10, 10, -1)], dim=1)
-    save_grid(to_unit(generator(rows.reshape(-1, generator.z_dim))), out / "perturbations.png",
-              10, 11)
+    save_grid(
+        to_unit(generator(rows.reshape(-1, generator.z_dim))), out / "perturbations.png", 10, 11
+    )
     latent, data = interpolations(generator, z[1], z[2], torch.linspace(0, 1, 11))
     save_grid(to_unit(torch.cat([latent, data])), out / "interpolations.png", 2, 11)
     print(f"Saved samples.png, perturbations.png and interpolations.png to {out}")
@@ -108,10 +109,18 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--data-root", default=None, help="data folder (default: $VAECOURSE_DATA)")
     p.add_argument("--out", type=Path, default=Path("q3_results"), help="output folder")
-    p.add_argument("--explore", type=Path, default=None, metavar="CHECKPOINT",
-                   help="only draw the pictures of this wgan.pt")
-    p.add_argument("--dry-run", action="store_true",
-                   help="2 steps of 2 critic updates on batches of 8, then the pictures")
+    p.add_argument(
+        "--explore",
+        type=Path,
+        default=None,
+        metavar="CHECKPOINT",
+        help="only draw the pictures of this wgan.pt",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="2 steps of 2 critic updates on batches of 8, then the pictures",
+    )
     return p.parse_args()
 
 
@@ -132,8 +141,17 @@ def main() -> None:
         state = {"generator": generator.state_dict(), "critic": critic.state_dict(), "step": step}
         torch.save(state, args.out / "wgan.pt")
 
-    train_wgan(generator, critic, endless(train_loader), args.steps, args.n_critic,
-               args.lp_coeff, args.lr, save_every=args.save_every, on_save=save)
+    train_wgan(
+        generator,
+        critic,
+        endless(train_loader),
+        args.steps,
+        args.n_critic,
+        args.lp_coeff,
+        args.lr,
+        save_every=args.save_every,
+        on_save=save,
+    )
     save(args.steps)
     draw(generator, args.out)
 

@@ -45,17 +45,27 @@ def parse_args() -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
     p.add_argument("--iter_max", type=int, default=1_000_000, help="number of training steps")
-    p.add_argument("--iter_save", type=int, default=10_000,
-                   help="save a checkpoint and the grid every N steps")
+    p.add_argument(
+        "--iter_save", type=int, default=10_000, help="save a checkpoint and the grid every N steps"
+    )
     p.add_argument("--run", type=int, default=0, help="run id, also the random seed")
     p.add_argument("--overwrite", type=int, default=0, help="1 replaces earlier checkpoints")
-    p.add_argument("--split", default="extra", choices=("train", "extra"),
-                   help="SVHN split to train on")
+    p.add_argument(
+        "--split", default="extra", choices=("train", "extra"), help="SVHN split to train on"
+    )
     p.add_argument("--data-root", default=None, help="data folder (default: $VAECOURSE_DATA)")
-    p.add_argument("--grid", type=Path, default=None, metavar="CHECKPOINT",
-                   help="only draw the grid of this checkpoint, no training")
-    p.add_argument("--dry-run", action="store_true",
-                   help="5 steps on the bundled 1083-image subset, with made-up labels")
+    p.add_argument(
+        "--grid",
+        type=Path,
+        default=None,
+        metavar="CHECKPOINT",
+        help="only draw the grid of this checkpoint, no training",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="5 steps on the bundled 1083-image subset, with made-up labels",
+    )
     return p.parse_args()
 
 
@@ -81,7 +91,7 @@ def main() -> None:
         save_class_grid(model, Path("samples") / f"{name}-{step:07d}.png")
 
     losses = train(model, data.x, data.y, args.iter_max, args.iter_save, on_save=on_save)
-    print(f"Final training NELBO: {losses[-min(100, len(losses)):].mean():.2f}")
+    print(f"Final training NELBO: {losses[-min(100, len(losses)) :].mean():.2f}")
 
 
 if __name__ == "__main__":

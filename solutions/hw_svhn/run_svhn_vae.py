@@ -31,8 +31,9 @@ PAIRS, STEPS = 5, 10  # interpolations: 5 test pairs, 10 points from one end to 
 EVAL_SEED = 1234  # noise of the evaluations, the same at every record
 
 
-def image_batches(images: torch.Tensor, batch_size: int, device: str,
-                  generator: torch.Generator | None = None) -> Iterator[torch.Tensor]:
+def image_batches(
+    images: torch.Tensor, batch_size: int, device: str, generator: torch.Generator | None = None
+) -> Iterator[torch.Tensor]:
     """Batches (batch, 3, 32, 32) uint8 of `images`, reshuffled every epoch, forever."""
     while True:
         for idx in torch.randperm(len(images), generator=generator).split(batch_size):
@@ -40,9 +41,13 @@ def image_batches(images: torch.Tensor, batch_size: int, device: str,
                 yield images[idx].to(device)
 
 
-def train_steps(model: SVHNVAE, optimizer: torch.optim.Optimizer,
-                batches: Iterator[torch.Tensor], steps: int, progress: bool = True
-                ) -> torch.Tensor:
+def train_steps(
+    model: SVHNVAE,
+    optimizer: torch.optim.Optimizer,
+    batches: Iterator[torch.Tensor],
+    steps: int,
+    progress: bool = True,
+) -> torch.Tensor:
     """`steps` Adam steps on model.loss; returns the training bits/dim of each step, (steps,)."""
     model.train()
     losses = torch.zeros(steps)
@@ -81,18 +86,24 @@ def fit(model: SVHNVAE, splits: Splits, args: argparse.Namespace, out: Path) -> 
         chunk = min(args.eval_every, args.steps - step)
         losses = train_steps(model, optimizer, batches, chunk)  # (chunk,)
         step += chunk
-        record = {"step": step, "train": losses.mean().item(),
-                  "valid": evaluate(model, splits.valid[: args.eval_images], args.device),
-                  "test": evaluate(model, splits.test[: args.eval_images], args.device)}
+        record = {
+            "step": step,
+            "train": losses.mean().item(),
+            "valid": evaluate(model, splits.valid[: args.eval_images], args.device),
+            "test": evaluate(model, splits.test[: args.eval_images], args.device),
+        }
         for key, value in record.items():
             history[key].append(value)
-        print(f"step {step}: bits/dim train {record['train']:.4f} (mean of the last {chunk} "
-              f"steps), validation {record['valid']:.4f}, test {record['test']:.4f}")
+        print(
+            f"step {step}: bits/dim train {record['train']:.4f} (mean of the last {chunk} "
+            f"steps), validation {record['valid']:.4f}, test {record['test']:.4f}"
+        )
         kinds = {"prior": model.prior_kind, "decoder": model.decoder_kind}
         torch.save({"model": model.state_dict(), "step": step, **kinds}, out / "model.pt")
         plot_curves(history, out / "curves.png")
-    history["final"] = {split: evaluate(model, getattr(splits, split), args.device)
-                        for split in ("valid", "test")}
+    history["final"] = {
+        split: evaluate(model, getattr(splits, split), args.device) for split in ("valid", "test")
+    }
     (out / "history.json").write_text(json.dumps(history, indent=1))
     return history
 
@@ -100,8 +111,7 @@ def fit(model: SVHNVAE, splits: Splits, args: argparse.Namespace, out: Path) -> 
 def plot_curves(history: dict, path: Path) -> None:
     """Bits/dim of train (running mean), validation and test against the training step."""
     fig, ax = plt.subplots(figsize=(6, 4))
-    labels = {"train": "train (mean since the last record)", "valid": "validation",
-              "test": "test"}
+    labels = {"train": "train (mean since the last record)", "valid": "validation", "test": "test"}
     for split, label in labels.items():
         ax.plot(history["step"], history[split], marker=".", label=label)
     ax.set(xlabel="training step", ylabel="negative ELBO (bits/dim)", title=history["name"])
@@ -130,27 +140,50 @@ def parse_args() -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )
     p.add_argument("--prior", default="gaussian", choices=("gaussian", "flow"), help="p(z)")
-    p.add_argument("--decoder", default="gaussian", choices=("gaussian", "pixelcnn"),
-                   help="p(x | z): diagonal Gaussian, or the bonus's PixelCNN")
+    p.add_argument(
+        "--decoder",
+        default="gaussian",
+        choices=("gaussian", "pixelcnn"),
+        help="p(x | z): diagonal Gaussian, or the bonus's PixelCNN",
+    )
     p.add_argument("--steps", type=int, default=20_000, help="training steps")
     p.add_argument("--batch-size", type=int, default=32, help="images per step")
     p.add_argument("--lr", type=float, default=2e-4, help="Adam's learning rate")
     p.add_argument("--eval-every", type=int, default=500, help="record bits/dim every N steps")
-    p.add_argument("--eval-images", type=int, default=1000,
-                   help="validation and test images of each record (the end uses all)")
+    p.add_argument(
+        "--eval-images",
+        type=int,
+        default=1000,
+        help="validation and test images of each record (the end uses all)",
+    )
     p.add_argument("--seed", type=int, default=0, help="random seed")
     p.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
     p.add_argument("--data-root", default=None, help="data folder (default: $VAECOURSE_DATA)")
-    p.add_argument("--subset", action="store_true",
-                   help="train on the 1083-image subset (883 / 100 / 100) even if the full "
-                        "data set is present")
-    p.add_argument("--out", type=Path, default=None,
-                   help="output folder (default: svhn_vae_results/<prior>-<decoder>)")
-    p.add_argument("--draw", type=Path, default=None, metavar="CHECKPOINT",
-                   help="only redraw the pictures of this model.pt")
-    p.add_argument("--dry-run", action="store_true",
-                   help="4 steps of 8 images on the subset; records every 2 steps and the final "
-                        "evaluation on 16 validation and 16 test images")
+    p.add_argument(
+        "--subset",
+        action="store_true",
+        help="train on the 1083-image subset (883 / 100 / 100) even if the full "
+        "data set is present",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output folder (default: svhn_vae_results/<prior>-<decoder>)",
+    )
+    p.add_argument(
+        "--draw",
+        type=Path,
+        default=None,
+        metavar="CHECKPOINT",
+        help="only redraw the pictures of this model.pt",
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="4 steps of 8 images on the subset; records every 2 steps and the final "
+        "evaluation on 16 validation and 16 test images",
+    )
     return p.parse_args()
 
 
@@ -174,12 +207,16 @@ def main() -> None:
         model.load_state_dict(checkpoint["model"])
         draw(model, splits.test, out)
         return
-    print(f"SVHN VAE, prior {args.prior}, decoder {args.decoder}: train / validation / test "
-          f"= {splits.sizes()} images ({splits.source} data set)")
+    print(
+        f"SVHN VAE, prior {args.prior}, decoder {args.decoder}: train / validation / test "
+        f"= {splits.sizes()} images ({splits.source} data set)"
+    )
     final = fit(model, splits, args, out)["final"]
-    print(f"Final bits/dim after {args.steps} steps: validation {final['valid']:.4f}, test "
-          f"{final['test']:.4f} (every image of both); curves.png, model.pt and history.json "
-          f"in {out}")
+    print(
+        f"Final bits/dim after {args.steps} steps: validation {final['valid']:.4f}, test "
+        f"{final['test']:.4f} (every image of both); curves.png, model.pt and history.json "
+        f"in {out}"
+    )
     draw(model, splits.test, out)
 
 

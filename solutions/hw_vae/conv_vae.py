@@ -36,25 +36,34 @@ class ConvVAE(nn.Module):
         hidden: width of the fully connected layers.
     """
 
-    def __init__(self, latent_dim: int = 16, decoder_std: float = 0.1, channels: int = 16,
-                 hidden: int = 256):
+    def __init__(
+        self, latent_dim: int = 16, decoder_std: float = 0.1, channels: int = 16, hidden: int = 256
+    ):
         super().__init__()
         self.latent_dim, self.decoder_std = latent_dim, decoder_std
         c, flat = channels, 2 * channels * 7 * 7
         self.encoder = nn.Sequential(
-            nn.Conv2d(1, c, 3, stride=2, padding=1), nn.GELU(),  # (c, 14, 14)
-            nn.Conv2d(c, 2 * c, 3, stride=2, padding=1), nn.GELU(),  # (2c, 7, 7)
-            nn.Conv2d(2 * c, 2 * c, 3, padding=1), nn.GELU(),  # (2c, 7, 7)
+            nn.Conv2d(1, c, 3, stride=2, padding=1),
+            nn.GELU(),  # (c, 14, 14)
+            nn.Conv2d(c, 2 * c, 3, stride=2, padding=1),
+            nn.GELU(),  # (2c, 7, 7)
+            nn.Conv2d(2 * c, 2 * c, 3, padding=1),
+            nn.GELU(),  # (2c, 7, 7)
             nn.Flatten(),
-            nn.Linear(flat, hidden), nn.GELU(),
+            nn.Linear(flat, hidden),
+            nn.GELU(),
             nn.Linear(hidden, 2 * latent_dim),  # mean and log-std of q(z|x)
         )
         self.decoder = nn.Sequential(
-            nn.Linear(latent_dim, hidden), nn.GELU(),
-            nn.Linear(hidden, flat), nn.GELU(),
+            nn.Linear(latent_dim, hidden),
+            nn.GELU(),
+            nn.Linear(hidden, flat),
+            nn.GELU(),
             nn.Unflatten(1, (2 * c, 7, 7)),
-            nn.ConvTranspose2d(2 * c, 2 * c, 3, padding=1), nn.GELU(),  # (2c, 7, 7)
-            nn.ConvTranspose2d(2 * c, c, 3, stride=2, padding=1, output_padding=1), nn.GELU(),
+            nn.ConvTranspose2d(2 * c, 2 * c, 3, padding=1),
+            nn.GELU(),  # (2c, 7, 7)
+            nn.ConvTranspose2d(2 * c, c, 3, stride=2, padding=1, output_padding=1),
+            nn.GELU(),
             nn.ConvTranspose2d(c, 1, 3, stride=2, padding=1, output_padding=1),  # (1, 28, 28)
         )
 

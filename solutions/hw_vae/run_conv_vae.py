@@ -50,8 +50,14 @@ def to_bits_per_dim(nelbo_nats: float) -> float:
     return bits_per_dim(nelbo_nats + pixel_scale_nats(DIMS), DIMS)
 
 
-def train_epoch(model: ConvVAE, pixels: torch.Tensor, optimizer: torch.optim.Optimizer,
-                batch_size: int, device: torch.device, generator: torch.Generator) -> dict:
+def train_epoch(
+    model: ConvVAE,
+    pixels: torch.Tensor,
+    optimizer: torch.optim.Optimizer,
+    batch_size: int,
+    device: torch.device,
+    generator: torch.Generator,
+) -> dict:
     """One pass over `pixels` (N, 28, 28) uint8 in a random order, fresh dequantization noise.
 
     Returns the epoch's averages of nelbo, kl and rec (nats per image) over its batches.
@@ -71,8 +77,9 @@ def train_epoch(model: ConvVAE, pixels: torch.Tensor, optimizer: torch.optim.Opt
 
 
 @torch.no_grad()
-def evaluate(model: ConvVAE, pixels: torch.Tensor, batch_size: int, device: torch.device,
-             seed: int = 1234) -> dict:
+def evaluate(
+    model: ConvVAE, pixels: torch.Tensor, batch_size: int, device: torch.device, seed: int = 1234
+) -> dict:
     """Averages of nelbo, kl and rec over `pixels` (N, 28, 28) uint8, in nats per image.
 
     The dequantization noise and the draws of z are seeded (without disturbing the training's
@@ -91,8 +98,9 @@ def evaluate(model: ConvVAE, pixels: torch.Tensor, batch_size: int, device: torc
 
 
 @torch.no_grad()
-def interpolations(model: ConvVAE, pixels: torch.Tensor, labels: torch.Tensor,
-                   device: torch.device, seed: int = 0) -> torch.Tensor:
+def interpolations(
+    model: ConvVAE, pixels: torch.Tensor, labels: torch.Tensor, device: torch.device, seed: int = 0
+) -> torch.Tensor:
     """(len(PAIRS) * (STEPS + 2), 1, 28, 28): per pair, image a, the decoded means at STEPS
     points z = (1 - t) mean(x_a) + t mean(x_b), t = 0 .. 1, then image b."""
     model.eval()
@@ -111,8 +119,11 @@ def interpolations(model: ConvVAE, pixels: torch.Tensor, labels: torch.Tensor,
 def plot_curves(history: dict, path: Path) -> None:
     """Three panels (negative ELBO, reconstruction, KL) of training and validation per epoch."""
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
-    titles = {"nelbo": "negative ELBO", "rec": "reconstruction -E log p(x|z)",
-              "kl": "KL(q(z|x) || p(z))"}
+    titles = {
+        "nelbo": "negative ELBO",
+        "rec": "reconstruction -E log p(x|z)",
+        "kl": "KL(q(z|x) || p(z))",
+    }
     epochs = range(1, len(history["train"]) + 1)
     for ax, name in zip(axes, ("nelbo", "rec", "kl")):
         for split in ("train", "validation"):
@@ -128,12 +139,17 @@ def plot_curves(history: dict, path: Path) -> None:
 
 
 def parse_args(argv: list | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     p.add_argument("--epochs", type=int, default=20, help="training epochs (0: no training)")
     p.add_argument("--batch-size", type=int, default=128, help="images per step")
-    p.add_argument("--lr", type=float, default=1e-3, help="Adam's initial learning rate, "
-                   "annealed to 0 along a cosine over the epochs")
+    p.add_argument(
+        "--lr",
+        type=float,
+        default=1e-3,
+        help="Adam's initial learning rate, annealed to 0 along a cosine over the epochs",
+    )
     p.add_argument("--latent-dim", type=int, default=16, help="dimension of z")
     p.add_argument("--decoder-std", type=float, default=0.1, help="fixed std of p(x|z)")
     p.add_argument("--seed", type=int, default=0, help="seed of the split, weights and noise")
@@ -164,28 +180,39 @@ def main(argv: list | None = None) -> dict:
     generator = torch.Generator().manual_seed(args.seed + 1)
     history = {"train": [], "validation": []}
     for epoch in tqdm(range(1, args.epochs + 1), desc="epochs"):
-        history["train"].append(train_epoch(model, train, optimizer, args.batch_size, device,
-                                             generator))
+        history["train"].append(
+            train_epoch(model, train, optimizer, args.batch_size, device, generator)
+        )
         history["validation"].append(evaluate(model, val, args.batch_size, device))
         schedule.step()
         tr, va = history["train"][-1], history["validation"][-1]
-        tqdm.write(f"epoch {epoch}: train nelbo {tr['nelbo']:.1f} (kl {tr['kl']:.1f}), "
-                   f"validation nelbo {va['nelbo']:.1f} (kl {va['kl']:.1f}, rec {va['rec']:.1f})")
+        tqdm.write(
+            f"epoch {epoch}: train nelbo {tr['nelbo']:.1f} (kl {tr['kl']:.1f}), "
+            f"validation nelbo {va['nelbo']:.1f} (kl {va['kl']:.1f}, rec {va['rec']:.1f})"
+        )
     history["test"] = evaluate(model, test, args.batch_size, device)
     history["test"]["bits_per_dim"] = to_bits_per_dim(history["test"]["nelbo"])
     save_outputs(model, history, test, test_labels, args, device)
     return history
 
 
-def save_outputs(model: ConvVAE, history: dict, test: torch.Tensor, test_labels: torch.Tensor,
-                 args: argparse.Namespace, device: torch.device) -> None:
+def save_outputs(
+    model: ConvVAE,
+    history: dict,
+    test: torch.Tensor,
+    test_labels: torch.Tensor,
+    args: argparse.Namespace,
+    device: torch.device,
+) -> None:
     """Print the test numbers; save the curves, samples, interpolations, history and weights."""
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     t = history["test"]
-    print(f"Test negative ELBO: {t['nelbo']:.2f} nats per image = {t['bits_per_dim']:.4f} "
-          f"bits/dim (KL {t['kl']:.2f}, reconstruction {t['rec']:.2f} nats); test ELBO "
-          f"{-t['nelbo']:.2f} nats")
+    print(
+        f"Test negative ELBO: {t['nelbo']:.2f} nats per image = {t['bits_per_dim']:.4f} "
+        f"bits/dim (KL {t['kl']:.2f}, reconstruction {t['rec']:.2f} nats); test ELBO "
+        f"{-t['nelbo']:.2f} nats"
+    )
     if history["train"]:
         plot_curves(history, out / "curves.png")
     model.eval()
@@ -198,8 +225,10 @@ def save_outputs(model: ConvVAE, history: dict, test: torch.Tensor, test_labels:
     (out / "history.json").write_text(json.dumps(vars(args) | history, indent=2, default=str))
     torch.save(model.state_dict(), out / "conv_vae.pt")
     pairs = ", ".join(f"{a}->{b}" for a, b in PAIRS)
-    print(f"Saved curves.png, samples.png (100 samples), interpolations.png (rows {pairs}: "
-          f"image, {STEPS} decoded points, image), history.json and conv_vae.pt in {out}")
+    print(
+        f"Saved curves.png, samples.png (100 samples), interpolations.png (rows {pairs}: "
+        f"image, {STEPS} decoded points, image), history.json and conv_vae.pt in {out}"
+    )
 
 
 if __name__ == "__main__":

@@ -34,8 +34,13 @@ VALIDATION_B = 8  # Part B validates on the last 1/8 of data set 3's training 80
 IWAE_POINTS, IWAE_SAMPLES = 100, 100
 
 
-def train_epoch(model: VAE2D, x: torch.Tensor, optimizer: torch.optim.Optimizer,
-                batch_size: int, generator: torch.Generator) -> dict:
+def train_epoch(
+    model: VAE2D,
+    x: torch.Tensor,
+    optimizer: torch.optim.Optimizer,
+    batch_size: int,
+    generator: torch.Generator,
+) -> dict:
     """One pass over x (N, 2) in a random order; the average of each loss term over it."""
     model.train()
     sums = dict.fromkeys(TERMS, 0.0)
@@ -63,8 +68,9 @@ def evaluate(model: VAE2D, x: torch.Tensor, batch_size: int = 4096, seed: int = 
     return {name: total / len(x) for name, total in sums.items()}
 
 
-def fit(model: VAE2D, train: torch.Tensor, held_out: torch.Tensor, args: argparse.Namespace,
-        desc: str) -> dict:
+def fit(
+    model: VAE2D, train: torch.Tensor, held_out: torch.Tensor, args: argparse.Namespace, desc: str
+) -> dict:
     """Adam on model.loss for args.epochs epochs; the loss terms per epoch on both sets."""
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     generator = torch.Generator().manual_seed(args.seed + 1)
@@ -79,10 +85,20 @@ def plot_curves(ax, history: dict, held_out: str, title: str) -> None:
     """The three terms per epoch: solid on the training set, dashed on the held-out set."""
     epochs = range(1, len(history["train"]) + 1)
     for name, color in zip(TERMS, ("C0", "C1", "C2")):
-        ax.plot(epochs, [h[name] for h in history["train"]], "-", color=color,
-                label=f"{NAMES[name]}, train")
-        ax.plot(epochs, [h[name] for h in history["held_out"]], "--", color=color,
-                label=f"{NAMES[name]}, {held_out}")
+        ax.plot(
+            epochs,
+            [h[name] for h in history["train"]],
+            "-",
+            color=color,
+            label=f"{NAMES[name]}, train",
+        )
+        ax.plot(
+            epochs,
+            [h[name] for h in history["held_out"]],
+            "--",
+            color=color,
+            label=f"{NAMES[name]}, {held_out}",
+        )
     ax.set_title(title)
     ax.set_xlabel("epoch")
     ax.set_ylabel("bits per dimension")
@@ -129,9 +145,11 @@ def part_a(args: argparse.Namespace) -> dict:
             plot_curves(curve_axes[row, col], history, "held-out 20 %", name)
             plot_samples(sample_axes[row, col], model, test, name)
             t = history["test"]
-            print(f"Part A, {name}: held-out negative ELBO {t['nelbo']:.4f} bits/dim = KL "
-                  f"{t['kl']:.4f} + decoder {t['rec']:.4f} ("
-                  f"{'the latent code is used' if t['kl'] > 0.01 else 'KL ~ 0: latent unused'})")
+            print(
+                f"Part A, {name}: held-out negative ELBO {t['nelbo']:.4f} bits/dim = KL "
+                f"{t['kl']:.4f} + decoder {t['rec']:.4f} ("
+                f"{'the latent code is used' if t['kl'] > 0.01 else 'KL ~ 0: latent unused'})"
+            )
     save(curves, args.out / "partA_curves.png")
     save(samples, args.out / "partA_samples.png")
     return results
@@ -180,17 +198,22 @@ def part_b(args: argparse.Namespace) -> dict:
     save(fig, args.out / "partB_samples.png")
     plot_latents(model, train[:5000], train_y[:5000], args.out / "partB_latents.png")
     t = history["test"]
-    print(f"Part B, test set: negative ELBO {t['nelbo']:.4f} bits/dim = KL {t['kl']:.4f} + "
-          f"decoder {t['rec']:.4f}")
-    print(f"Part B, first {IWAE_POINTS} test points: negative IWAE with {IWAE_SAMPLES} samples "
-          f"{history[f'iwae_{IWAE_SAMPLES}']:.4f} bits/dim, negative ELBO (IWAE with 1 sample) "
-          f"{history['iwae_1']:.4f} bits/dim")
+    print(
+        f"Part B, test set: negative ELBO {t['nelbo']:.4f} bits/dim = KL {t['kl']:.4f} + "
+        f"decoder {t['rec']:.4f}"
+    )
+    print(
+        f"Part B, first {IWAE_POINTS} test points: negative IWAE with {IWAE_SAMPLES} samples "
+        f"{history[f'iwae_{IWAE_SAMPLES}']:.4f} bits/dim, negative ELBO (IWAE with 1 sample) "
+        f"{history['iwae_1']:.4f} bits/dim"
+    )
     return history
 
 
 def main(argv: list | None = None) -> dict:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     p.add_argument("--part", choices=("A", "B", "both"), default="both", help="what to run")
     p.add_argument("--epochs", type=int, default=10, help="training epochs per model")
     p.add_argument("--batch-size", type=int, default=128, help="points per step")

@@ -50,15 +50,20 @@ def fit(model, data, args) -> list[dict]:
         train_elbo = train_epoch(model, optimizer, data.train_gray, args)
         valid = evaluate(model, data.valid_x, args.r)["elbo"]
         history.append({"epoch": epoch, "train_elbo": train_elbo, "valid_elbo": valid})
-        print(f"k={model.k:2d} epoch {epoch:3d}  train ELBO {train_elbo:8.2f}  "
-              f"validation ELBO {valid:8.2f}", flush=True)
+        print(
+            f"k={model.k:2d} epoch {epoch:3d}  train ELBO {train_elbo:8.2f}  "
+            f"validation ELBO {valid:8.2f}",
+            flush=True,
+        )
         if valid > best + args.min_delta:
             best, best_state, waited = valid, copy.deepcopy(model.state_dict()), 0
         else:
             waited += 1
             if waited >= args.patience:
-                print(f"k={model.k:2d} stopped: no gain over {args.min_delta} nats "
-                      f"in {args.patience} epochs")
+                print(
+                    f"k={model.k:2d} stopped: no gain over {args.min_delta} nats "
+                    f"in {args.patience} epochs"
+                )
                 break
     model.load_state_dict(best_state)
     return history
@@ -80,12 +85,18 @@ def run_one(k: int, data, args) -> dict:
     model = VanillaVAE(k, args.hidden)
     history = fit(model, data, args)
     test = evaluate(model, data.test_x, args.r)
-    print(f"k={k:2d} test: reconstruction term {test['reconstruction']:.2f}  "
-          f"KL term {test['kl']:.2f}  ELBO {test['elbo']:.2f}  "
-          f"(best epoch {max(history, key=lambda h: h['valid_elbo'])['epoch']})")
+    print(
+        f"k={k:2d} test: reconstruction term {test['reconstruction']:.2f}  "
+        f"KL term {test['kl']:.2f}  ELBO {test['elbo']:.2f}  "
+        f"(best epoch {max(history, key=lambda h: h['valid_elbo'])['epoch']})"
+    )
     save_pictures(model, data.test_x, args.out, args.seed)
-    result = {"k": k, "test": test, "history": history, "args": {
-        key: str(v) if isinstance(v, Path) else v for key, v in vars(args).items()}}
+    result = {
+        "k": k,
+        "test": test,
+        "history": history,
+        "args": {key: str(v) if isinstance(v, Path) else v for key, v in vars(args).items()},
+    }
     (args.out / f"results_k{k}.json").write_text(json.dumps(result, indent=1))
     return result
 

@@ -49,8 +49,7 @@ ELBO_RETURN = "        return nelbo.mean(), kl.mean(), rec.mean()\n"
 # GMVAE.negative_elbo_bound
 GM_Z = "        z = ut.sample_gaussian(m, v)\n        rec"
 GM_KL = (
-    "        kl = ut.log_normal(z, m, v) - ut.log_normal_mixture(z, *self.prior())"
-    "  # (batch,)\n"
+    "        kl = ut.log_normal(z, m, v) - ut.log_normal_mixture(z, *self.prior())  # (batch,)\n"
 )
 
 # negative_iwae_bound, identical in VAE and GMVAE but for log p(z)
@@ -114,27 +113,42 @@ def variant(id: str, file: str, old: str, new: str, why: str) -> Entry:
 
 SAMPLE_GAUSSIAN_BUGS = [
     bug(
-        "sample-torch-normal", "1.1", UTILS, SAMPLE,
+        "sample-torch-normal",
+        "1.1",
+        UTILS,
+        SAMPLE,
         "    return torch.normal(m, v.sqrt())\n",
         "torch.normal draws the right distribution but has no reparameterized gradient.",
     ),
     bug(
-        "sample-std-as-variance", "1.1", UTILS, SAMPLE,
+        "sample-std-as-variance",
+        "1.1",
+        UTILS,
+        SAMPLE,
         "    return m + v * torch.randn_like(m)\n",
         "Scales the noise by the variance v where the standard deviation sqrt(v) is meant.",
     ),
     bug(
-        "sample-noise-shared-across-batch", "1.1", UTILS, SAMPLE,
+        "sample-noise-shared-across-batch",
+        "1.1",
+        UTILS,
+        SAMPLE,
         "    return m + v.sqrt() * torch.randn(m.shape[-1])\n",
         "Draws one noise vector and broadcasts it, so every row of the batch gets the same noise.",
     ),
     bug(
-        "sample-fixed-seed", "1.1", UTILS, SAMPLE,
+        "sample-fixed-seed",
+        "1.1",
+        UTILS,
+        SAMPLE,
         "    torch.manual_seed(0)  # reproducible samples\n" + SAMPLE,
         "Reseeds inside the sampler, so every call returns the same 'random' sample.",
     ),
     bug(
-        "sample-returns-mean", "1.1", UTILS, SAMPLE,
+        "sample-returns-mean",
+        "1.1",
+        UTILS,
+        SAMPLE,
         "    return m\n",
         "Returns z = m: no sampling at all.",
     ),
@@ -142,22 +156,34 @@ SAMPLE_GAUSSIAN_BUGS = [
 
 LOG_NORMAL_BUGS = [
     bug(
-        "log-normal-scale-is-variance", "2.1", UTILS, LOG_NORMAL,
+        "log-normal-scale-is-variance",
+        "2.1",
+        UTILS,
+        LOG_NORMAL,
         "    return torch.distributions.Normal(m, v).log_prob(x).sum(-1)\n",
         "Normal takes a standard deviation as its scale; passing the variance v is wrong.",
     ),
     bug(
-        "log-normal-no-2pi", "2.1", UTILS, LOG_NORMAL,
+        "log-normal-no-2pi",
+        "2.1",
+        UTILS,
+        LOG_NORMAL,
         "    per_dim = -0.5 * (v.log() + (x - m).pow(2) / v)\n    return per_dim.sum(-1)\n",
         "Drops the normalising constant log(2 pi), so the values are not log-densities.",
     ),
     bug(
-        "log-normal-sum-dim-1", "2.1", UTILS, LOG_NORMAL,
+        "log-normal-sum-dim-1",
+        "2.1",
+        UTILS,
+        LOG_NORMAL,
         LOG_NORMAL.replace(".sum(-1)", ".sum(dim=1)"),
         "Sums over dim 1, which is the last dim only for 2-D inputs: broadcast inputs go wrong.",
     ),
     bug(
-        "log-normal-via-density", "2.1", UTILS, LOG_NORMAL,
+        "log-normal-via-density",
+        "2.1",
+        UTILS,
+        LOG_NORMAL,
         "    density = torch.exp(-(x - m).pow(2) / (2 * v)) / torch.sqrt(2 * math.pi * v)\n"
         "    return density.log().sum(-1)\n",
         "Takes the log of the density itself, which underflows to -inf far from the mean.",
@@ -166,24 +192,36 @@ LOG_NORMAL_BUGS = [
 
 MIXTURE_BUGS = [
     bug(
-        "mixture-log-sum-exp", "2.1", UTILS, MIXTURE,
+        "mixture-log-sum-exp",
+        "2.1",
+        UTILS,
+        MIXTURE,
         MIXTURE.replace("log_mean_exp(per_component, dim=1)", "log_sum_exp(per_component, dim=1)"),
         "Sums the component densities: forgets the uniform weights 1/k (log-sum-exp, not mean).",
     ),
     bug(
-        "mixture-unstable-exp-log", "2.1", UTILS, MIXTURE,
+        "mixture-unstable-exp-log",
+        "2.1",
+        UTILS,
+        MIXTURE,
         MIXTURE.replace(
             "log_mean_exp(per_component, dim=1)", "per_component.exp().mean(dim=1).log()"
         ),
         "Plain exp/mean/log underflows to -inf when every component density is tiny.",
     ),
     bug(
-        "mixture-mean-of-log-densities", "2.1", UTILS, MIXTURE,
+        "mixture-mean-of-log-densities",
+        "2.1",
+        UTILS,
+        MIXTURE,
         MIXTURE.replace("log_mean_exp(per_component, dim=1)", "per_component.mean(dim=1)"),
         "Averages log-densities (a lower bound by Jensen) instead of averaging densities.",
     ),
     bug(
-        "mixture-no-unsqueeze", "2.1", UTILS, MIXTURE,
+        "mixture-no-unsqueeze",
+        "2.1",
+        UTILS,
+        MIXTURE,
         MIXTURE.replace("log_normal(z.unsqueeze(1), m, v)", "log_normal(z, m, v)"),
         "Forgets to give z a mixture dim, so z is not compared with every component.",
     ),
@@ -191,32 +229,50 @@ MIXTURE_BUGS = [
 
 VAE_ELBO_BUGS = [
     bug(
-        "vae-kl-summed-over-batch", "1.2", VAE, VAE_KL,
+        "vae-kl-summed-over-batch",
+        "1.2",
+        VAE,
+        VAE_KL,
         "        kl = ut.kl_normal(m, v, pm, pv).sum()  # total KL of the batch\n",
         "Sums the KL over the batch while rec is averaged: kl must be a batch mean.",
     ),
     bug(
-        "vae-nelbo-kl-minus-rec", "1.2", VAE, NELBO,
+        "vae-nelbo-kl-minus-rec",
+        "1.2",
+        VAE,
+        NELBO,
         "        nelbo = kl - rec\n",
         "Gets the sign of the reconstruction term wrong: rec is already -log p(x|z).",
     ),
     bug(
-        "vae-returns-wrong-order", "1.2", VAE, ELBO_RETURN,
+        "vae-returns-wrong-order",
+        "1.2",
+        VAE,
+        ELBO_RETURN,
         "        return nelbo.mean(), rec.mean(), kl.mean()\n",
         "Returns (nelbo, rec, kl) where the contract is (nelbo, kl, rec).",
     ),
     bug(
-        "vae-z-is-mean", "1.2", VAE, VAE_Z,
+        "vae-z-is-mean",
+        "1.2",
+        VAE,
+        VAE_Z,
         "        z = m  # the most likely code\n",
         "Decodes the posterior mean instead of a sample z ~ q(z|x).",
     ),
     bug(
-        "vae-z-detached", "1.2", VAE, VAE_Z,
+        "vae-z-detached",
+        "1.2",
+        VAE,
+        VAE_Z,
         "        z = ut.sample_gaussian(m, v).detach()\n",
         "Detaches z, so the reconstruction term sends no gradient to the encoder.",
     ),
     bug(
-        "vae-rec-mean-over-pixels", "1.2", VAE, VAE_REC,
+        "vae-rec-mean-over-pixels",
+        "1.2",
+        VAE,
+        VAE_REC,
         "        rec = torch.nn.functional.binary_cross_entropy_with_logits(self.dec(z), x)\n",
         "BCE's default reduction averages over pixels too; -log p(x|z) sums over the 784 pixels.",
     ),
@@ -224,31 +280,46 @@ VAE_ELBO_BUGS = [
 
 GMVAE_ELBO_BUGS = [
     bug(
-        "gmvae-kl-against-standard-normal", "2.1", GMVAE, GM_KL,
+        "gmvae-kl-against-standard-normal",
+        "2.1",
+        GMVAE,
+        GM_KL,
         "        kl = ut.kl_normal(m, v, torch.zeros_like(m), torch.ones_like(v))\n",
         "Copies the VAE's KL to N(0, I): the GMVAE's prior is the mixture.",
     ),
     bug(
-        "gmvae-prior-split-wrong-dim", "2.1", GMVAE, GM_KL,
+        "gmvae-prior-split-wrong-dim",
+        "2.1",
+        GMVAE,
+        GM_KL,
         "        pm, pv = ut.gaussian_parameters(self.z_pre, dim=-1)\n"
         "        kl = ut.log_normal(z, m, v) - ut.log_normal_mixture(z, pm, pv)\n",
         "Splits z_pre along z_dim instead of dim 1, mixing means and variances.",
     ),
     bug(
-        "gmvae-z-pre-detached", "2.1", GMVAE, GM_KL,
+        "gmvae-z-pre-detached",
+        "2.1",
+        GMVAE,
+        GM_KL,
         "        pm, pv = ut.gaussian_parameters(self.z_pre.detach(), dim=1)\n"
         "        kl = ut.log_normal(z, m, v) - ut.log_normal_mixture(z, pm, pv)\n",
         "Detaches z_pre, so the mixture prior is never trained.",
     ),
     bug(
-        "gmvae-mixture-summed", "2.1", GMVAE, GM_KL,
+        "gmvae-mixture-summed",
+        "2.1",
+        GMVAE,
+        GM_KL,
         "        pm, pv = self.prior()\n"
         "        log_pz = ut.log_sum_exp(ut.log_normal(z.unsqueeze(1), pm, pv), dim=1)\n"
         "        kl = ut.log_normal(z, m, v) - log_pz\n",
         "Writes the mixture density inline with log-sum-exp, forgetting the weights 1/k.",
     ),
     bug(
-        "gmvae-kl-z-detached", "2.1", GMVAE, GM_KL,
+        "gmvae-kl-z-detached",
+        "2.1",
+        GMVAE,
+        GM_KL,
         "        zd = z.detach()  # no gradient through the KL's sample\n"
         "        kl = ut.log_normal(zd, m, v) - ut.log_normal_mixture(zd, *self.prior())\n",
         "Detaches the sample inside the KL estimate, which leaves only the score term's gradient.",
@@ -257,35 +328,53 @@ GMVAE_ELBO_BUGS = [
 
 VAE_IWAE_BUGS = [
     bug(
-        "vae-iwae-analytic-kl-in-weights", "3.2", VAE, LOG_W,
+        "vae-iwae-analytic-kl-in-weights",
+        "3.2",
+        VAE,
+        LOG_W,
         "        pm, pv = self.z_prior_m.expand_as(m), self.z_prior_v.expand_as(v)\n"
         "        kl = ut.kl_normal(m, v, pm, pv)\n"
         "        log_w = (log_px_z - kl).reshape(iw, -1)  # (iw, batch)\n",
         "Puts the analytic KL into the importance weights: they need log p(z) - log q(z|x).",
     ),
     bug(
-        "vae-iwae-log-sum-exp", "3.2", VAE, NIWAE,
+        "vae-iwae-log-sum-exp",
+        "3.2",
+        VAE,
+        NIWAE,
         "        niwae = -ut.log_sum_exp(log_w, dim=0).mean()\n",
         "Forgets the 1/iw inside the log (log-sum-exp instead of log-mean-exp).",
     ),
     bug(
-        "vae-iwae-x-repeat-interleave", "3.2", VAE, DUPLICATE,
+        "vae-iwae-x-repeat-interleave",
+        "3.2",
+        VAE,
+        DUPLICATE,
         "        m, v, xs = ut.duplicate(m, iw), ut.duplicate(v, iw), x.repeat_interleave(iw, 0)\n",
         "Lays x out batch-major but z sample-major, so z's are decoded against other images.",
     ),
     bug(
-        "vae-iwae-reshape-batch-major", "3.2", VAE, LOG_W + NIWAE,
+        "vae-iwae-reshape-batch-major",
+        "3.2",
+        VAE,
+        LOG_W + NIWAE,
         "        log_w = (log_px_z + log_pz - log_qz).reshape(-1, iw)  # (batch, iw)\n"
         "        niwae = -ut.log_mean_exp(log_w, dim=1).mean()\n",
         "Reads sample-major weights as batch-major, averaging weights of different images.",
     ),
     bug(
-        "vae-iwae-z-detached", "3.2", VAE, IW_Z,
+        "vae-iwae-z-detached",
+        "3.2",
+        VAE,
+        IW_Z,
         "        z = ut.sample_gaussian(m, v).detach()  # (iw * batch, z_dim)\n",
         "Detaches the samples, so the bound's gradient does not flow through z.",
     ),
     bug(
-        "vae-iwae-sample-before-duplicate", "3.2", VAE, DUPLICATE + IW_Z,
+        "vae-iwae-sample-before-duplicate",
+        "3.2",
+        VAE,
+        DUPLICATE + IW_Z,
         "        z = ut.duplicate(ut.sample_gaussian(m, v), iw)  # one draw, repeated\n"
         "        m, v, xs = ut.duplicate(m, iw), ut.duplicate(v, iw), ut.duplicate(x, iw)\n",
         "Samples before duplicating, so all iw 'samples' are the same z.",
@@ -294,27 +383,42 @@ VAE_IWAE_BUGS = [
 
 GMVAE_IWAE_BUGS = [
     bug(
-        "gmvae-iwae-standard-normal-prior", "3.4", GMVAE, GM_LOG_PZ,
+        "gmvae-iwae-standard-normal-prior",
+        "3.4",
+        GMVAE,
+        GM_LOG_PZ,
         "        log_pz = ut.log_normal(z, torch.zeros_like(z), torch.ones_like(z))\n",
         "Copies the VAE's N(0, I) prior into the GMVAE's importance weights.",
     ),
     bug(
-        "gmvae-iwae-unstable-exp", "3.4", GMVAE, NIWAE,
+        "gmvae-iwae-unstable-exp",
+        "3.4",
+        GMVAE,
+        NIWAE,
         "        niwae = -log_w.exp().mean(0).log().mean()\n",
         "exp of log-weights near -100 underflows in float32; log_mean_exp is needed.",
     ),
     bug(
-        "gmvae-iwae-prior-split-wrong-dim", "3.4", GMVAE, GM_LOG_PZ,
+        "gmvae-iwae-prior-split-wrong-dim",
+        "3.4",
+        GMVAE,
+        GM_LOG_PZ,
         "        log_pz = ut.log_normal_mixture(z, *ut.gaussian_parameters(self.z_pre, dim=2))\n",
         "Splits z_pre along z_dim instead of dim 1, mixing means and variances.",
     ),
     bug(
-        "gmvae-iwae-log-mean-exp-over-batch", "3.4", GMVAE, NIWAE,
+        "gmvae-iwae-log-mean-exp-over-batch",
+        "3.4",
+        GMVAE,
+        NIWAE,
         "        niwae = -ut.log_mean_exp(log_w, dim=1).mean()\n",
         "Takes log-mean-exp over the batch dim of the (iw, batch) weights, not over samples.",
     ),
     bug(
-        "gmvae-iwae-z-pre-detached", "3.4", GMVAE, GM_LOG_PZ,
+        "gmvae-iwae-z-pre-detached",
+        "3.4",
+        GMVAE,
+        GM_LOG_PZ,
         "        prior = ut.gaussian_parameters(self.z_pre.detach(), dim=1)\n"
         "        log_pz = ut.log_normal_mixture(z, *prior)\n",
         "Detaches z_pre, so the bound sends no gradient to the mixture prior.",
@@ -323,7 +427,10 @@ GMVAE_IWAE_BUGS = [
 
 SSVAE_BUGS = [
     bug(
-        "ssvae-softmax-then-log", "4.2", SSVAE, SS_LOGITS + SS_PROB + SS_KL_Y,
+        "ssvae-softmax-then-log",
+        "4.2",
+        SSVAE,
+        SS_LOGITS + SS_PROB + SS_KL_Y,
         "        y_prob = F.softmax(self.cls(x), dim=1)  # (batch, 10)\n"
         "        y_logprob = torch.log(y_prob)\n"
         "        kl_y = (y_prob * (y_logprob + np.log(self.y_dim))).sum(1)  # KL to uniform\n",
@@ -331,37 +438,58 @@ SSVAE_BUGS = [
         "its log is -inf and 0 * -inf gives NaN (log_softmax does not underflow).",
     ),
     bug(
-        "ssvae-kl-z-kl-y-swapped", "4.2", SSVAE, SS_RETURN,
+        "ssvae-kl-z-kl-y-swapped",
+        "4.2",
+        SSVAE,
+        SS_RETURN,
         "        return nelbo.mean(), kl_y.mean(), kl_z.mean(), rec.mean()\n",
         "Returns kl_y before kl_z; the contract's order is (nelbo, kl_z, kl_y, rec).",
     ),
     bug(
-        "ssvae-uniform-weights", "4.2", SSVAE, SS_WEIGHTS,
+        "ssvae-uniform-weights",
+        "4.2",
+        SSVAE,
+        SS_WEIGHTS,
         "        weights = torch.full_like(y_prob.t(), 1.0 / self.y_dim)  # (10, batch)\n",
         "Weights the labels uniformly where the expectation is under q(y|x).",
     ),
     bug(
-        "ssvae-labels-repeat-not-interleave", "4.2", SSVAE, SS_Y,
+        "ssvae-labels-repeat-not-interleave",
+        "4.2",
+        SSVAE,
+        SS_Y,
         "        y = torch.eye(self.y_dim, device=x.device).repeat(batch, 1)  # (10b, 10)\n",
         "repeat cycles the labels fastest while duplicate stacks whole batches: wrong pairs.",
     ),
     bug(
-        "ssvae-q-detached", "4.2", SSVAE, SS_WEIGHTS,
+        "ssvae-q-detached",
+        "4.2",
+        SSVAE,
+        SS_WEIGHTS,
         "        weights = y_prob.t().detach()  # (10, batch)\n",
         "Detaches q(y|x) in the label weights, so the classifier gets no gradient from them.",
     ),
     bug(
-        "ssvae-log-p-is-p", "4.2", SSVAE, SS_KL_Y,
+        "ssvae-log-p-is-p",
+        "4.2",
+        SSVAE,
+        SS_KL_Y,
         "        kl_y = ut.kl_cat(y_prob, y_logprob, 1.0 / self.y_dim)  # (batch,)\n",
         "Passes p(y) = 0.1 where kl_cat expects log p(y) = log 0.1.",
     ),
     bug(
-        "ssvae-weights-reshaped", "4.2", SSVAE, SS_WEIGHTS,
+        "ssvae-weights-reshaped",
+        "4.2",
+        SSVAE,
+        SS_WEIGHTS,
         "        weights = y_prob.reshape(self.y_dim, batch)  # (10, batch)\n",
         "Reshapes q(y|x) from (batch, 10) to (10, batch) instead of transposing it.",
     ),
     bug(
-        "ssvae-z-detached", "4.2", SSVAE, SS_Z,
+        "ssvae-z-detached",
+        "4.2",
+        SSVAE,
+        SS_Z,
         "        z = ut.sample_gaussian(m, v).detach()\n",
         "Detaches z, so the reconstruction term sends no gradient to the encoder q(z|x, y).",
     ),
@@ -382,18 +510,24 @@ BUGS = (
 
 VARIANTS = [
     variant(
-        "sample-distributions-rsample", UTILS, SAMPLE,
+        "sample-distributions-rsample",
+        UTILS,
+        SAMPLE,
         "    return torch.distributions.Normal(m, v.sqrt()).rsample()\n",
         "rsample is the reparameterized draw m + scale * eps.",
     ),
     variant(
-        "sample-randn-shape", UTILS, SAMPLE,
+        "sample-randn-shape",
+        UTILS,
+        SAMPLE,
         "    eps = torch.randn(m.shape, dtype=m.dtype, device=m.device)\n"
         "    return eps * torch.exp(0.5 * torch.log(v)) + m\n",
         "Draws the noise with torch.randn(m.shape) and forms the std as exp(log(v) / 2).",
     ),
     variant(
-        "sample-noise-other-order", UTILS, SAMPLE,
+        "sample-noise-other-order",
+        UTILS,
+        SAMPLE,
         "    eps = torch.randn(tuple(reversed(m.shape)), dtype=m.dtype).permute(\n"
         "        *reversed(range(m.dim()))\n"
         "    )\n"
@@ -401,18 +535,24 @@ VARIANTS = [
         "Draws the same i.i.d. noise in another memory order: a different but equal-in-law z.",
     ),
     variant(
-        "log-normal-distributions", UTILS, LOG_NORMAL,
+        "log-normal-distributions",
+        UTILS,
+        LOG_NORMAL,
         "    return torch.distributions.Normal(m, v.sqrt()).log_prob(x).sum(-1)\n",
         "Normal(m, sqrt(v)).log_prob is the same density, summed over the last dim.",
     ),
     variant(
-        "mixture-torch-logsumexp", UTILS, MIXTURE,
+        "mixture-torch-logsumexp",
+        UTILS,
+        MIXTURE,
         "    per_component = log_normal(z[:, None, :], m, v)  # (batch, mix)\n"
         "    return torch.logsumexp(per_component, dim=-1) - math.log(per_component.size(-1))\n",
         "torch.logsumexp minus log k is log-mean-exp, stable.",
     ),
     variant(
-        "mixture-same-family", UTILS, MIXTURE,
+        "mixture-same-family",
+        UTILS,
+        MIXTURE,
         "    dist = torch.distributions\n"
         "    weights = dist.Categorical(logits=torch.zeros(m.shape[:-1], dtype=m.dtype))\n"
         "    components = dist.Independent(dist.Normal(m, v.sqrt()), 1)\n"
@@ -420,7 +560,9 @@ VARIANTS = [
         "torch.distributions' uniform MixtureSameFamily gives the same stable log-density.",
     ),
     variant(
-        "vae-elbo-distributions", VAE, VAE_REC + VAE_PRIOR + VAE_KL + NELBO + ELBO_RETURN,
+        "vae-elbo-distributions",
+        VAE,
+        VAE_REC + VAE_PRIOR + VAE_KL + NELBO + ELBO_RETURN,
         "        dist = torch.distributions\n"
         "        q, p = dist.Normal(m, v.sqrt()), dist.Normal(torch.zeros_like(m), 1.0)\n"
         "        kl = dist.kl_divergence(q, p).sum(-1).mean()\n"
@@ -431,12 +573,16 @@ VARIANTS = [
         "kl_divergence of Normals is the analytic KL; BCE summed and divided by the batch is rec.",
     ),
     variant(
-        "vae-elbo-kl-by-hand", VAE, VAE_PRIOR + VAE_KL,
+        "vae-elbo-kl-by-hand",
+        VAE,
+        VAE_PRIOR + VAE_KL,
         "        kl = 0.5 * (v + m**2 - 1 - torch.log(v)).sum(dim=1)  # KL to N(0, I)\n",
         "The closed-form KL of N(m, v) to N(0, I), written out.",
     ),
     variant(
-        "vae-iwae-batch-major", VAE, VAE_IWAE,
+        "vae-iwae-batch-major",
+        VAE,
+        VAE_IWAE,
         "        m, v = m.repeat_interleave(iw, 0), v.repeat_interleave(iw, 0)  # (batch*iw, .)\n"
         "        xs = x.repeat_interleave(iw, 0)\n"
         "        z = ut.sample_gaussian(m, v)\n"
@@ -449,7 +595,9 @@ VARIANTS = [
         "Lays the samples out batch-major and averages over dim 1: the same bound.",
     ),
     variant(
-        "vae-iwae-3d-logsumexp", VAE, VAE_IWAE,
+        "vae-iwae-3d-logsumexp",
+        VAE,
+        VAE_IWAE,
         "        z = ut.sample_gaussian(m.expand(iw, *m.shape), v.expand(iw, *v.shape))\n"
         "        log_px_z = ut.log_bernoulli_with_logits(x.expand(iw, *x.shape), self.dec(z))\n"
         "        log_pz = ut.log_normal(z, torch.zeros_like(z), torch.ones_like(z))  # (iw, b)\n"
@@ -460,7 +608,9 @@ VARIANTS = [
         "Keeps samples in a separate (iw, batch, ...) dim; logsumexp - log iw is log-mean-exp.",
     ),
     variant(
-        "gmvae-elbo-inline-mixture", GMVAE, GM_KL,
+        "gmvae-elbo-inline-mixture",
+        GMVAE,
+        GM_KL,
         "        pm, pv = ut.gaussian_parameters(self.z_pre, dim=1)  # (1, k, z_dim) each\n"
         "        log_pz_k = ut.log_normal(z[:, None], pm.expand(z.size(0), -1, -1), pv)\n"
         "        log_pz = torch.logsumexp(log_pz_k, dim=1) - np.log(self.k)  # (batch,)\n"
@@ -468,13 +618,17 @@ VARIANTS = [
         "Writes the mixture density inline with logsumexp - log k and an expanded prior.",
     ),
     variant(
-        "gmvae-elbo-kl-own-sample", GMVAE, GM_KL,
+        "gmvae-elbo-kl-own-sample",
+        GMVAE,
+        GM_KL,
         "        z_kl = ut.sample_gaussian(m, v)  # an independent sample for the KL estimate\n"
         "        kl = ut.log_normal(z_kl, m, v) - ut.log_normal_mixture(z_kl, *self.prior())\n",
         "Estimates the KL with its own sample: unbiased too, only the noise differs.",
     ),
     variant(
-        "gmvae-iwae-batch-major", GMVAE, GM_IWAE,
+        "gmvae-iwae-batch-major",
+        GMVAE,
+        GM_IWAE,
         "        batch = x.size(0)\n"
         "        m, v = m.repeat_interleave(iw, 0), v.repeat_interleave(iw, 0)  # (batch*iw, .)\n"
         "        z = ut.sample_gaussian(m, v)\n"
@@ -487,7 +641,9 @@ VARIANTS = [
         "Batch-major layout, logsumexp - log iw over dim 1: the same bound.",
     ),
     variant(
-        "ssvae-label-loop", SSVAE, SS_PAIRS + SS_NELBO + SS_RETURN,
+        "ssvae-label-loop",
+        SSVAE,
+        SS_PAIRS + SS_NELBO + SS_RETURN,
         "        kl_z = rec = 0\n"
         "        for label in range(self.y_dim):\n"
         "            y = x.new_zeros(x.size(0), self.y_dim)\n"
@@ -503,7 +659,9 @@ VARIANTS = [
         "A Python loop over the ten labels gives the same exact expectation over y.",
     ),
     variant(
-        "ssvae-batch-major-pairs", SSVAE, SS_PAIRS,
+        "ssvae-batch-major-pairs",
+        SSVAE,
+        SS_PAIRS,
         "        batch = x.size(0)\n"
         "        y = torch.eye(self.y_dim, device=x.device).repeat(batch, 1)  # (b*10, 10)\n"
         "        xs = x.repeat_interleave(self.y_dim, dim=0)  # row i * 10 + j: image i, label j\n"
@@ -525,17 +683,26 @@ VARIANTS = [
 
 MORE_BUGS = [
     bug(
-        "sample-log-variance", "1.1", UTILS, SAMPLE,
+        "sample-log-variance",
+        "1.1",
+        UTILS,
+        SAMPLE,
         "    return m + torch.exp(0.5 * v) * torch.randn_like(m)\n",
         "Reads v as a log-variance (the convention of other courses), not a variance.",
     ),
     bug(
-        "log-normal-mean-over-dims", "2.1", UTILS, LOG_NORMAL,
+        "log-normal-mean-over-dims",
+        "2.1",
+        UTILS,
+        LOG_NORMAL,
         LOG_NORMAL.replace(".sum(-1)", ".mean(-1)"),
         "Averages the per-dimension log-densities instead of summing them (independent dims add).",
     ),
     bug(
-        "mixture-log-k-from-wrong-dim", "2.1", UTILS, MIXTURE,
+        "mixture-log-k-from-wrong-dim",
+        "2.1",
+        UTILS,
+        MIXTURE,
         MIXTURE.replace(
             "log_mean_exp(per_component, dim=1)",
             "log_sum_exp(per_component, dim=1) - math.log(m.size(0))",
@@ -543,50 +710,77 @@ MORE_BUGS = [
         "Takes k from m.size(0), the broadcast batch dim (1 for the GMVAE), not m.size(1).",
     ),
     bug(
-        "vae-kl-log-variance-formula", "1.2", VAE, VAE_KL,
+        "vae-kl-log-variance-formula",
+        "1.2",
+        VAE,
+        VAE_KL,
         "        kl = -0.5 * (1 + v - m.pow(2) - v.exp()).sum(-1)\n",
         "Uses the KL formula for a log-variance encoder, but v is a variance.",
     ),
     bug(
-        "gmvae-kl-sign", "2.1", GMVAE, GM_KL,
+        "gmvae-kl-sign",
+        "2.1",
+        GMVAE,
+        GM_KL,
         "        kl = ut.log_normal_mixture(z, *self.prior()) - ut.log_normal(z, m, v)\n",
         "Writes log p(z) - log q(z|x), the negative of the KL estimate.",
     ),
     bug(
-        "ssvae-z-is-mean", "4.2", SSVAE, SS_Z,
+        "ssvae-z-is-mean",
+        "4.2",
+        SSVAE,
+        SS_Z,
         "        z = m\n",
         "Decodes the posterior mean instead of one sample z ~ q(z|x, y) per pair.",
     ),
     bug(
-        "sample-noise-per-row", "1.1", UTILS, SAMPLE,
+        "sample-noise-per-row",
+        "1.1",
+        UTILS,
+        SAMPLE,
         "    return m + v.sqrt() * torch.randn(m.shape[0], 1, dtype=m.dtype)\n",
         "Draws one noise value per row, so all coordinates of a sample move together.",
     ),
     bug(
-        "sample-uniform-noise", "1.1", UTILS, SAMPLE,
+        "sample-uniform-noise",
+        "1.1",
+        UTILS,
+        SAMPLE,
         "    return m + v.sqrt() * torch.rand_like(m)\n",
         "torch.rand_like draws uniform noise on [0, 1), not standard normal noise.",
     ),
     bug(
-        "sample-no-grad", "1.1", UTILS, SAMPLE,
+        "sample-no-grad",
+        "1.1",
+        UTILS,
+        SAMPLE,
         "    with torch.no_grad():  # sampling is not differentiable\n"
         "        z = m + v.sqrt() * torch.randn_like(m)\n"
         "    return z\n",
         "Builds z under no_grad, which cuts the reparameterized gradient to m and v.",
     ),
     bug(
-        "log-normal-half-missing-on-log-v", "2.1", UTILS, LOG_NORMAL,
+        "log-normal-half-missing-on-log-v",
+        "2.1",
+        UTILS,
+        LOG_NORMAL,
         "    per_dim = -0.5 * math.log(2 * math.pi) - v.log() - (x - m).pow(2) / (2 * v)\n"
         "    return per_dim.sum(-1)\n",
         "Distributes the -1/2 wrongly: the log-variance term lost its factor one half.",
     ),
     bug(
-        "log-normal-keepdim", "2.1", UTILS, LOG_NORMAL,
+        "log-normal-keepdim",
+        "2.1",
+        UTILS,
+        LOG_NORMAL,
         LOG_NORMAL.replace(".sum(-1)", ".sum(-1, keepdim=True)"),
         "Keeps the summed dimension: (batch, 1) instead of (batch,).",
     ),
     bug(
-        "mixture-weights-twice", "2.1", UTILS, MIXTURE,
+        "mixture-weights-twice",
+        "2.1",
+        UTILS,
+        MIXTURE,
         MIXTURE.replace(
             "log_mean_exp(per_component, dim=1)",
             "log_mean_exp(per_component - math.log(m.size(1)), dim=1)",
@@ -594,68 +788,107 @@ MORE_BUGS = [
         "Applies the 1/k mixture weight twice: once by hand and once inside log_mean_exp.",
     ),
     bug(
-        "vae-kl-reversed", "1.2", VAE, VAE_KL,
+        "vae-kl-reversed",
+        "1.2",
+        VAE,
+        VAE_KL,
         "        kl = ut.kl_normal(pm, pv, m, v)  # (batch,)\n",
         "Computes KL(p || q) instead of KL(q || p): kl_normal's first pair is q.",
     ),
     bug(
-        "vae-sampler-given-std", "1.2", VAE, VAE_Z,
+        "vae-sampler-given-std",
+        "1.2",
+        VAE,
+        VAE_Z,
         "        z = ut.sample_gaussian(m, v.sqrt())\n",
         "Passes the standard deviation to sample_gaussian, which expects a variance.",
     ),
     bug(
-        "gmvae-z-is-mean", "2.1", GMVAE, GM_Z,
+        "gmvae-z-is-mean",
+        "2.1",
+        GMVAE,
+        GM_Z,
         "        z = m\n        rec",
         "Uses the posterior mean instead of a sample z ~ q(z|x).",
     ),
     bug(
-        "gmvae-kl-summed-over-batch", "2.1", GMVAE, ELBO_RETURN,
+        "gmvae-kl-summed-over-batch",
+        "2.1",
+        GMVAE,
+        ELBO_RETURN,
         "        return nelbo.mean(), kl.sum(), rec.mean()\n",
         "Returns the batch sum of kl where the contract asks for the batch mean.",
     ),
     bug(
-        "vae-iwae-mean-of-log-weights", "3.2", VAE, NIWAE,
+        "vae-iwae-mean-of-log-weights",
+        "3.2",
+        VAE,
+        NIWAE,
         "        niwae = -log_w.mean(0).mean()\n",
         "Averages the log-weights (the ELBO for every iw) instead of log-mean-exp.",
     ),
     bug(
-        "vae-iwae-unstable-exp", "3.2", VAE, NIWAE,
+        "vae-iwae-unstable-exp",
+        "3.2",
+        VAE,
+        NIWAE,
         "        niwae = -log_w.exp().mean(0).log().mean()\n",
         "exp of log-weights near -100 underflows in float32; log_mean_exp is needed.",
     ),
     bug(
-        "vae-iwae-no-prior", "3.2", VAE, LOG_W,
+        "vae-iwae-no-prior",
+        "3.2",
+        VAE,
+        LOG_W,
         "        log_w = (log_px_z - log_qz).reshape(iw, -1)  # (iw, batch)\n",
         "Leaves log p(z) out of the importance weights.",
     ),
     bug(
-        "vae-iwae-terms-summed-over-batch", "3.2", VAE, IW_RETURN,
+        "vae-iwae-terms-summed-over-batch",
+        "3.2",
+        VAE,
+        IW_RETURN,
         "        return niwae, (log_qz - log_pz).sum() / iw, -log_px_z.sum() / iw\n",
         "Averages kl and rec over the samples but sums them over the batch.",
     ),
     bug(
-        "gmvae-iwae-log-sum-exp", "3.4", GMVAE, NIWAE,
+        "gmvae-iwae-log-sum-exp",
+        "3.4",
+        GMVAE,
+        NIWAE,
         "        niwae = -ut.log_sum_exp(log_w, dim=0).mean()\n",
         "Forgets the 1/iw inside the log (log-sum-exp instead of log-mean-exp).",
     ),
     bug(
-        "gmvae-iwae-x-repeat-interleave", "3.4", GMVAE, DUPLICATE,
+        "gmvae-iwae-x-repeat-interleave",
+        "3.4",
+        GMVAE,
+        DUPLICATE,
         "        m, v, xs = ut.duplicate(m, iw), ut.duplicate(v, iw), x.repeat_interleave(iw, 0)\n",
         "Lays x out batch-major but z sample-major, so z's are decoded against other images.",
     ),
     bug(
-        "gmvae-iwae-sample-before-duplicate", "3.4", GMVAE, DUPLICATE + IW_Z,
+        "gmvae-iwae-sample-before-duplicate",
+        "3.4",
+        GMVAE,
+        DUPLICATE + IW_Z,
         "        z = ut.duplicate(ut.sample_gaussian(m, v), iw)  # one draw, repeated\n"
         "        m, v, xs = ut.duplicate(m, iw), ut.duplicate(v, iw), ut.duplicate(x, iw)\n",
         "Samples before duplicating, so all iw 'samples' are the same z.",
     ),
     bug(
-        "ssvae-kl-y-reversed", "4.2", SSVAE, SS_KL_Y,
+        "ssvae-kl-y-reversed",
+        "4.2",
+        SSVAE,
+        SS_KL_Y,
         "        kl_y = ut.kl_cat(y_prob, np.log(1.0 / self.y_dim), y_logprob)  # (batch,)\n",
         "Swaps log q and log p in kl_cat, which gives -KL.",
     ),
     bug(
-        "ssvae-nelbo-without-kl-y", "4.2", SSVAE, SS_NELBO,
+        "ssvae-nelbo-without-kl-y",
+        "4.2",
+        SSVAE,
+        SS_NELBO,
         "        nelbo = kl_z + rec\n",
         "Leaves KL(q(y|x) || p(y)) out of the bound.",
     ),
@@ -663,12 +896,16 @@ MORE_BUGS = [
 
 MORE_VARIANTS = [
     variant(
-        "log-normal-by-hand", UTILS, LOG_NORMAL,
+        "log-normal-by-hand",
+        UTILS,
+        LOG_NORMAL,
         "    return -0.5 * (torch.log(2 * math.pi * v) + (x - m) ** 2 / v).sum(dim=-1)\n",
         "The same formula with log(2 pi v) in one log.",
     ),
     variant(
-        "vae-iwae-python-loop", VAE, VAE_IWAE,
+        "vae-iwae-python-loop",
+        VAE,
+        VAE_IWAE,
         "        terms = []\n"
         "        for _ in range(iw):\n"
         "            z = ut.sample_gaussian(m, v)\n"

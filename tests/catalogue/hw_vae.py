@@ -50,8 +50,7 @@ MC_Z = (
 )
 MC_RETURN = "    return (log_density(mu_q, logvar_q) - log_density(mu_p, logvar_p)).mean(1)\n"
 MC_BODY = (
-    MC_Z
-    + "\n    def log_density(mu, logvar):  # (batch, num_samples)\n"
+    MC_Z + "\n    def log_density(mu, logvar):  # (batch, num_samples)\n"
     "        return (-0.5 * (LOG_2PI + logvar + (z - mu).pow(2) * torch.exp(-logvar))).sum(-1)\n"
     "\n" + MC_RETURN
 )
@@ -81,130 +80,209 @@ LP = LP_T + LP_XHAT + LP_GRAD + LP_EXCESS + LP_RETURN
 
 Q1_BUGS = [
     bug(
-        "bernoulli-logits", "1.1", Q1, BERN_CLAMP + BERN_RETURN,
+        "bernoulli-logits",
+        "1.1",
+        Q1,
+        BERN_CLAMP + BERN_RETURN,
         "    bce = torch.nn.functional.binary_cross_entropy_with_logits\n"
         "    return -bce(mu, target, reduction='none').sum(-1)\n",
         "Treats the probabilities as logits (the other homework's convention).",
     ),
     bug(
-        "bernoulli-no-clamp", "1.1", Q1, BERN_CLAMP, "",
+        "bernoulli-no-clamp",
+        "1.1",
+        Q1,
+        BERN_CLAMP,
+        "",
         "Takes log(mu) as it is: 0 * log(0) is NaN where mu is exactly 0 or 1.",
     ),
     bug(
-        "bernoulli-mean-over-pixels", "1.1", Q1, BERN_RETURN,
+        "bernoulli-mean-over-pixels",
+        "1.1",
+        Q1,
+        BERN_RETURN,
         "    return (target * mu.log() + (1 - target) * (1 - mu).log()).mean(-1)\n",
         "Averages over the pixels instead of summing.",
     ),
     bug(
-        "bernoulli-batch-mean", "1.1", Q1, BERN_RETURN,
+        "bernoulli-batch-mean",
+        "1.1",
+        Q1,
+        BERN_RETURN,
         "    return (target * mu.log() + (1 - target) * (1 - mu).log()).sum(-1).mean()\n",
         "Averages over the batch inside the helper: one number instead of one per example.",
     ),
     bug(
-        "bernoulli-no-flatten", "1.1", Q1, BERN_FLATTEN, "",
+        "bernoulli-no-flatten",
+        "1.1",
+        Q1,
+        BERN_FLATTEN,
+        "",
         "Rewrote the function without the flattening: images give (batch, 1, 28) sums.",
     ),
     bug(
-        "bernoulli-only-ones", "1.1", Q1, BERN_RETURN,
+        "bernoulli-only-ones",
+        "1.1",
+        Q1,
+        BERN_RETURN,
         "    return (target * mu.log()).sum(-1)\n",
         "Leaves out the (1 - x) log(1 - mu) term of the pixels that are off.",
     ),
     bug(
-        "normal-logvar-as-variance", "1.2", Q1, NORMAL,
+        "normal-logvar-as-variance",
+        "1.2",
+        Q1,
+        NORMAL,
         "    per_dim = -0.5 * (LOG_2PI + logvar.log() + (z - mu).pow(2) / logvar)\n"
         "    return per_dim.sum(-1)\n",
         "Treats the log-variance as a variance (NaN for negative log-variances).",
     ),
     bug(
-        "normal-std-for-variance", "1.2", Q1, NORMAL,
+        "normal-std-for-variance",
+        "1.2",
+        Q1,
+        NORMAL,
         "    per_dim = -0.5 * (LOG_2PI + logvar + (z - mu).pow(2) * torch.exp(-0.5 * logvar))\n"
         "    return per_dim.sum(-1)\n",
         "Divides by sigma instead of sigma^2.",
     ),
     bug(
-        "normal-no-half", "1.2", Q1, NORMAL,
+        "normal-no-half",
+        "1.2",
+        Q1,
+        NORMAL,
         "    per_dim = -(LOG_2PI + logvar + (z - mu).pow(2) * torch.exp(-logvar))\n"
         "    return per_dim.sum(-1)\n",
         "Forgets the factor 1/2.",
     ),
     bug(
-        "normal-no-log-2pi", "1.2", Q1, NORMAL,
+        "normal-no-log-2pi",
+        "1.2",
+        Q1,
+        NORMAL,
         "    per_dim = -0.5 * (logvar + (z - mu).pow(2) * torch.exp(-logvar))\n"
         "    return per_dim.sum(-1)\n",
         "Drops the normalising constant log(2 pi), which the importance weights need.",
     ),
     bug(
-        "normal-no-flatten", "1.2", Q1, NORMAL_FLATTEN, "",
+        "normal-no-flatten",
+        "1.2",
+        Q1,
+        NORMAL_FLATTEN,
+        "",
         "Rewrote the function without the flattening: images give (batch, 1, 28) sums.",
     ),
     bug(
-        "log-mean-exp-no-shift", "1.3", Q1, LME_MAX + LME_RETURN,
+        "log-mean-exp-no-shift",
+        "1.3",
+        Q1,
+        LME_MAX + LME_RETURN,
         "    return y.exp().mean(dim=1).log()\n",
         "Exponentiates directly: overflows to inf for large values, -inf for very negative.",
     ),
     bug(
-        "log-mean-exp-is-log-sum-exp", "1.3", Q1, LME_RETURN,
+        "log-mean-exp-is-log-sum-exp",
+        "1.3",
+        Q1,
+        LME_RETURN,
         "    return (y - a).exp().sum(dim=1).log() + a.squeeze(1)\n",
         "Forgets the 1/K: the log of the sum, not of the mean.",
     ),
     bug(
-        "log-mean-exp-global-max", "1.3", Q1, LME_MAX + LME_RETURN,
+        "log-mean-exp-global-max",
+        "1.3",
+        Q1,
+        LME_MAX + LME_RETURN,
         "    a = y.max()\n    return (y - a).exp().mean(dim=1).log() + a\n",
         "Shifts every row by the largest value of the whole batch: other rows underflow.",
     ),
     bug(
-        "log-mean-exp-shift-not-added-back", "1.3", Q1, LME_RETURN,
+        "log-mean-exp-shift-not-added-back",
+        "1.3",
+        Q1,
+        LME_RETURN,
         "    return (y - a).exp().mean(dim=1).log()\n",
         "Subtracts the maximum but never adds it back.",
     ),
     bug(
-        "kl-arguments-swapped", "1.4", Q1, KL_TERMS,
+        "kl-arguments-swapped",
+        "1.4",
+        Q1,
+        KL_TERMS,
         "        logvar_q - logvar_p + (logvar_p.exp() + (mu_q - mu_p).pow(2)) * (-logvar_q).exp()"
         " - 1\n",
         "Computes KL(p || q): the roles of the two distributions are swapped.",
     ),
     bug(
-        "kl-no-half", "1.4", Q1, "    per_dim = 0.5 * (\n", "    per_dim = (\n",
+        "kl-no-half",
+        "1.4",
+        Q1,
+        "    per_dim = 0.5 * (\n",
+        "    per_dim = (\n",
         "Forgets the factor 1/2.",
     ),
     bug(
-        "kl-no-minus-one", "1.4", Q1, KL_TERMS,
+        "kl-no-minus-one",
+        "1.4",
+        Q1,
+        KL_TERMS,
         "        logvar_p - logvar_q + (logvar_q.exp() + (mu_q - mu_p).pow(2)) * inv_var_p\n",
         "Forgets the -1 per dimension (KL(q || q) would be dim / 2, not 0).",
     ),
     bug(
-        "kl-std-ratio", "1.4", Q1, KL_TERMS,
+        "kl-std-ratio",
+        "1.4",
+        Q1,
+        KL_TERMS,
         "        logvar_p - logvar_q + (0.5 * (logvar_q - logvar_p)).exp()"
         " + (mu_q - mu_p).pow(2) * inv_var_p - 1\n",
         "Uses the ratio of standard deviations where the ratio of variances belongs.",
     ),
     bug(
-        "kl-mc-sum-over-samples", "1.5", Q1, MC_RETURN,
+        "kl-mc-sum-over-samples",
+        "1.5",
+        Q1,
+        MC_RETURN,
         "    return (log_density(mu_q, logvar_q) - log_density(mu_p, logvar_p)).sum(1)\n",
         "Sums over the samples instead of averaging: num_samples times the KL.",
     ),
     bug(
-        "kl-mc-one-sample-for-all", "1.5", Q1, MC_Z,
+        "kl-mc-one-sample-for-all",
+        "1.5",
+        Q1,
+        MC_Z,
         "    z = mu_q + torch.exp(0.5 * logvar_q) * torch.randn_like(mu_q[:, :1])\n",
         "Draws one z per example and repeats it: more samples do not lower the variance.",
     ),
     bug(
-        "kl-mc-variance-as-std", "1.5", Q1, MC_Z,
+        "kl-mc-variance-as-std",
+        "1.5",
+        Q1,
+        MC_Z,
         "    z = mu_q + torch.exp(logvar_q) * torch.randn_like(mu_q)\n",
         "Scales the noise by the variance instead of the standard deviation.",
     ),
     bug(
-        "kl-mc-reversed", "1.5", Q1, MC_RETURN,
+        "kl-mc-reversed",
+        "1.5",
+        Q1,
+        MC_RETURN,
         "    return (log_density(mu_p, logvar_p) - log_density(mu_q, logvar_q)).mean(1)\n",
         "Averages log p(z) - log q(z): minus the KL.",
     ),
     bug(
-        "kl-mc-fixed-seed", "1.5", Q1, MC_Z,
+        "kl-mc-fixed-seed",
+        "1.5",
+        Q1,
+        MC_Z,
         "    torch.manual_seed(0)\n" + MC_Z,
         "Seeds inside the function: every call returns the same estimate.",
     ),
     bug(
-        "kl-mc-analytic", "1.5", Q1, MC_BODY,
+        "kl-mc-analytic",
+        "1.5",
+        Q1,
+        MC_BODY,
         "    return kl_gaussian_gaussian_analytic(\n"
         "        mu_q[:, 0], logvar_q[:, 0], mu_p[:, 0], logvar_p[:, 0]\n"
         "    )\n",
@@ -214,72 +292,114 @@ Q1_BUGS = [
 
 Q2_BUGS = [
     bug(
-        "hellinger-conjugate-of-raw-critic", "2.2", Q2, HEL_CONJ,
+        "hellinger-conjugate-of-raw-critic",
+        "2.2",
+        Q2,
+        HEL_CONJ,
         "    conjugate = critic(y) / (1 - critic(y))\n",
         "Applies f* to T(y) instead of gf(T(y)).",
     ),
     bug(
-        "hellinger-activation-sign", "2.2", Q2, HEL_X + HEL_Y,
+        "hellinger-activation-sign",
+        "2.2",
+        Q2,
+        HEL_X + HEL_Y,
         "    gf_x = 1 - torch.exp(critic(x))\n    gf_y = 1 - torch.exp(critic(y))\n",
         "Uses gf(v) = 1 - exp(v) instead of 1 - exp(-v).",
     ),
     bug(
-        "hellinger-p-q-swapped", "2.2", Q2, HEL_X + HEL_Y,
+        "hellinger-p-q-swapped",
+        "2.2",
+        Q2,
+        HEL_X + HEL_Y,
         "    gf_x = 1 - torch.exp(-critic(y))\n    gf_y = 1 - torch.exp(-critic(x))\n",
         "Takes the samples of Q for P and the other way round.",
     ),
     bug(
-        "hellinger-no-conjugate", "2.2", Q2, HEL_RETURN,
+        "hellinger-no-conjugate",
+        "2.2",
+        Q2,
+        HEL_RETURN,
         "    return (gf_x.mean() - gf_y.mean()).reshape(1)\n",
         "Subtracts E_Q[gf(T)] without the conjugate.",
     ),
     bug(
-        "hellinger-detached", "2.2", Q2, HEL_RETURN,
+        "hellinger-detached",
+        "2.2",
+        Q2,
+        HEL_RETURN,
         "    return torch.tensor([(gf_x.mean() - conjugate.mean()).item()])\n",
         "Rebuilds the value from .item(): right number, but no gradient to train the critic.",
     ),
     bug(
-        "wasserstein-sign-flipped", "2.4", Q2, W_RETURN,
+        "wasserstein-sign-flipped",
+        "2.4",
+        Q2,
+        W_RETURN,
         "    return (critic(y).mean() - critic(x).mean()).reshape(1)\n",
         "E_Q[T] - E_P[T]: the critic would maximise minus the distance.",
     ),
     bug(
-        "lp-squared-norm", "2.4", Q2, LP_EXCESS,
+        "lp-squared-norm",
+        "2.4",
+        Q2,
+        LP_EXCESS,
         "    excess = torch.relu(grad.pow(2).sum(1) - 1)\n",
         "Penalises ||grad||^2 - 1 instead of ||grad|| - 1.",
     ),
     bug(
-        "lp-two-sided", "2.4", Q2, LP_EXCESS,
+        "lp-two-sided",
+        "2.4",
+        Q2,
+        LP_EXCESS,
         "    excess = grad.norm(2, dim=1) - 1\n",
         "WGAN-GP's two-sided penalty (||grad|| - 1)^2, not the one-sided Lipschitz penalty.",
     ),
     bug(
-        "lp-one-t-per-batch", "2.4", Q2, LP_T,
+        "lp-one-t-per-batch",
+        "2.4",
+        Q2,
+        LP_T,
         "    t = torch.rand(1)\n",
         "Draws one t for the whole batch.",
     ),
     bug(
-        "lp-t-normal", "2.4", Q2, LP_T,
+        "lp-t-normal",
+        "2.4",
+        Q2,
+        LP_T,
         "    t = torch.randn(x.size(0), 1)\n",
         "Draws t from N(0, 1): points off the segment between x and y.",
     ),
     bug(
-        "lp-t-per-coordinate", "2.4", Q2, LP_T,
+        "lp-t-per-coordinate",
+        "2.4",
+        Q2,
+        LP_T,
         "    t = torch.rand_like(x)\n",
         "Draws a t per coordinate: x_hat leaves the segment between x and y.",
     ),
     bug(
-        "lp-no-create-graph", "2.4", Q2, LP_GRAD,
+        "lp-no-create-graph",
+        "2.4",
+        Q2,
+        LP_GRAD,
         "    (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat)\n",
         "Without create_graph the penalty cannot be trained through.",
     ),
     bug(
-        "lp-at-x-only", "2.4", Q2, LP_XHAT,
+        "lp-at-x-only",
+        "2.4",
+        Q2,
+        LP_XHAT,
         "    x_hat = x.detach().requires_grad_(True)\n",
         "Penalises the gradient at the samples of P only, not between P and Q.",
     ),
     bug(
-        "lp-norm-of-whole-batch", "2.4", Q2, LP_EXCESS,
+        "lp-norm-of-whole-batch",
+        "2.4",
+        Q2,
+        LP_EXCESS,
         "    excess = torch.relu(grad.norm(2) - 1)\n",
         "Takes one norm over the whole (batch, 2) gradient instead of one per point.",
     ),
@@ -291,35 +411,47 @@ BUGS = Q1_BUGS + Q2_BUGS
 
 VARIANTS = [
     variant(
-        "bernoulli-binary-cross-entropy", Q1, BERN_CLAMP + BERN_RETURN,
+        "bernoulli-binary-cross-entropy",
+        Q1,
+        BERN_CLAMP + BERN_RETURN,
         "    bce = torch.nn.functional.binary_cross_entropy(mu, target, reduction='none')\n"
         "    return -bce.sum(-1)\n",
         "F.binary_cross_entropy clamps its logs at -100 itself.",
     ),
     variant(
-        "bernoulli-distributions", Q1, BERN_CLAMP + BERN_RETURN,
+        "bernoulli-distributions",
+        Q1,
+        BERN_CLAMP + BERN_RETURN,
         "    return torch.distributions.Bernoulli(probs=mu).log_prob(target).sum(-1)\n",
         "torch.distributions clamps the probabilities when it turns them into logits.",
     ),
     variant(
-        "bernoulli-eps-inside-log", Q1, BERN_CLAMP + BERN_RETURN,
+        "bernoulli-eps-inside-log",
+        Q1,
+        BERN_CLAMP + BERN_RETURN,
         "    log_p = torch.log(mu + 1e-8)\n"
         "    log_1mp = torch.log(1 - mu + 1e-8)\n"
         "    return torch.sum(target * log_p + (1 - target) * log_1mp, dim=1)\n",
         "A small epsilon inside the logs instead of a clamp.",
     ),
     variant(
-        "normal-distributions", Q1, NORMAL,
+        "normal-distributions",
+        Q1,
+        NORMAL,
         "    return torch.distributions.Normal(mu, torch.exp(0.5 * logvar)).log_prob(z).sum(-1)\n",
         "torch.distributions with sigma = exp(logvar / 2).",
     ),
     variant(
-        "log-mean-exp-logsumexp", Q1, LME_MAX + LME_RETURN,
+        "log-mean-exp-logsumexp",
+        Q1,
+        LME_MAX + LME_RETURN,
         "    return torch.logsumexp(y, dim=1) - math.log(y.size(1))\n",
         "torch.logsumexp minus log K.",
     ),
     variant(
-        "kl-distributions", Q1, KL + "    return per_dim.sum(-1)\n",
+        "kl-distributions",
+        Q1,
+        KL + "    return per_dim.sum(-1)\n",
         "    Normal = torch.distributions.Normal\n"
         "    q = Normal(mu_q, torch.exp(0.5 * logvar_q))\n"
         "    p = Normal(mu_p, torch.exp(0.5 * logvar_p))\n"
@@ -327,7 +459,9 @@ VARIANTS = [
         "torch.distributions.kl_divergence.",
     ),
     variant(
-        "kl-mc-unsqueeze-repeat", Q1, MC_EXPAND,
+        "kl-mc-unsqueeze-repeat",
+        Q1,
+        MC_EXPAND,
         "    dim = mu_q[0].numel()\n"
         "    def grow(t):  # (batch, num_samples, dim), a copy by unsqueeze and repeat\n"
         "        return t.reshape(batch_size, dim).unsqueeze(1).repeat(1, num_samples, 1)\n"
@@ -335,7 +469,9 @@ VARIANTS = [
         "Rewrote the provided expansion with unsqueeze and repeat (copies, not views).",
     ),
     variant(
-        "kl-mc-rsample", Q1, MC_BODY,
+        "kl-mc-rsample",
+        Q1,
+        MC_BODY,
         "    q = torch.distributions.Normal(mu_q, torch.exp(0.5 * logvar_q))\n"
         "    p = torch.distributions.Normal(mu_p, torch.exp(0.5 * logvar_p))\n"
         "    z = q.rsample()\n"
@@ -343,7 +479,9 @@ VARIANTS = [
         "Samples with torch.distributions' rsample and scores with log_prob.",
     ),
     variant(
-        "kl-mc-uses-log-likelihood-normal", Q1, MC_BODY,
+        "kl-mc-uses-log-likelihood-normal",
+        Q1,
+        MC_BODY,
         "    dim = mu_q.size(-1)\n"
         "    eps = torch.randn(batch_size * num_samples, dim)\n"
         "    flat = [t.reshape(-1, dim) for t in (mu_q, logvar_q, mu_p, logvar_p)]\n"
@@ -354,17 +492,23 @@ VARIANTS = [
         "Reuses log_likelihood_normal on (batch * num_samples, dim) rows.",
     ),
     variant(
-        "hellinger-exp-form", Q2, HEL,
+        "hellinger-exp-form",
+        Q2,
+        HEL,
         "    return ((1 - torch.exp(-critic(x))).mean() - (torch.exp(critic(y)) - 1).mean())\n",
         "f*(gf(v)) simplified to exp(v) - 1, and a 0-dim result.",
     ),
     variant(
-        "wasserstein-unsqueeze", Q2, W_RETURN,
+        "wasserstein-unsqueeze",
+        Q2,
+        W_RETURN,
         "    return torch.mean(critic(x) - critic(y)).unsqueeze(0)\n",
         "The mean of the differences, made (1,) by unsqueeze.",
     ),
     variant(
-        "lp-grad-outputs", Q2, LP,
+        "lp-grad-outputs",
+        Q2,
+        LP,
         "    t = torch.empty(x.shape[0], 1).uniform_(0, 1)\n"
         "    x_hat = t * x + (1 - t) * y\n"
         "    x_hat.requires_grad_(True)\n"
@@ -377,7 +521,9 @@ VARIANTS = [
         "autograd.grad with grad_outputs, t from uniform_, the norm by hand, clamp for relu.",
     ),
     variant(
-        "lp-distributions-uniform", Q2, LP_T,
+        "lp-distributions-uniform",
+        Q2,
+        LP_T,
         "    t = torch.distributions.Uniform(0.0, 1.0).sample((x.size(0),)).unsqueeze(1)\n",
         "t from torch.distributions.Uniform.",
     ),
@@ -403,10 +549,16 @@ CONV_DECODE = (
     " + log(2 pi) / 2\n"
 )
 CONV_BODY = (
-    "        mean, log_std = self.encode(x)  # (batch, latent_dim) each\n" + CONV_STD + CONV_Z
-    + CONV_DECODE + CONV_S + CONV_REC + CONV_SUM
+    "        mean, log_std = self.encode(x)  # (batch, latent_dim) each\n"
+    + CONV_STD
+    + CONV_Z
+    + CONV_DECODE
+    + CONV_S
+    + CONV_REC
+    + CONV_SUM
     + "        # KL(N(m, s^2) || N(0, 1)) = (m^2 + s^2 - 1) / 2 - log s, per latent dimension\n"
-    + CONV_KL + CONV_RETURN
+    + CONV_KL
+    + CONV_RETURN
 )
 SAMPLE_Z = "        z = torch.randn(n, self.latent_dim, device=device)  # (n, latent_dim)\n"
 SAMPLE_RETURN = "        return self.decode(z)\n"
@@ -417,9 +569,7 @@ DIAG = (
 )
 SCALAR_SQUEEZE = "    log_var = log_var.squeeze(-1)  # (batch,)\n"
 SCALAR_SQUARED = "    squared = (x - mu).pow(2).sum(-1)  # (batch,) ||x - mu||^2\n"
-SCALAR_RETURN = (
-    "    return -0.5 * (dims * (LOG_2PI + log_var) + squared * torch.exp(-log_var))\n"
-)
+SCALAR_RETURN = "    return -0.5 * (dims * (LOG_2PI + log_var) + squared * torch.exp(-log_var))\n"
 SCALAR_BODY = "    dims = x.shape[-1]\n" + SCALAR_SQUEEZE + SCALAR_SQUARED + SCALAR_RETURN
 LOSS_Z = "        z = mu + torch.exp(0.5 * log_var) * torch.randn_like(mu)  # reparameterized\n"
 LOSS_KL = "        kl = 0.5 * (mu.pow(2) + log_var.exp() - 1 - log_var).sum(-1)  # (batch,) nats\n"
@@ -437,7 +587,8 @@ IW_BOUND = (
 )
 IW_RETURN = "        return -bound / (x.shape[-1] * math.log(2))\n"
 IW_AFTER_ENCODE = (
-    "        m, (batch, latent) = num_samples, mu.shape\n" + IW_EPS
+    "        m, (batch, latent) = num_samples, mu.shape\n"
+    + IW_EPS
     + "        z = mu + torch.exp(0.5 * log_var) * eps  # (m, batch, latent)\n"
     "        x_rep = x.expand(m, *x.shape).reshape(m * batch, -1)  # (m batch, data_dim)\n"
     "        log_px = self.decoder_log_prob(x_rep, z.reshape(m * batch, latent))"
@@ -446,85 +597,133 @@ IW_AFTER_ENCODE = (
 
 PART4_BUGS = [
     bug(
-        "conv-log-std-as-log-variance", "4.1", CONV, CONV_STD + CONV_Z,
+        "conv-log-std-as-log-variance",
+        "4.1",
+        CONV,
+        CONV_STD + CONV_Z,
         "        std = (0.5 * log_std).exp()\n" + CONV_Z,
         "Reads the encoder's second output as a log-variance, which the handout says is a log-std.",
     ),
     bug(
-        "conv-decoder-std-as-variance", "4.1", CONV, CONV_REC,
+        "conv-decoder-std-as-variance",
+        "4.1",
+        CONV,
+        CONV_REC,
         "        per_pixel = 0.5 * (x - x_mean).pow(2) / s + 0.5 * math.log(s) + 0.5 * LOG_2PI\n",
         "Uses decoder_std = 0.1 as the variance of p(x|z).",
     ),
     bug(
-        "conv-no-normalising-constant", "4.1", CONV, CONV_REC,
+        "conv-no-normalising-constant",
+        "4.1",
+        CONV,
+        CONV_REC,
         "        per_pixel = 0.5 * ((x - x_mean) / s).pow(2)\n",
         "A squared error over 2 s^2 without log s + log(2 pi) / 2: no longer a log-density, so "
         "nats and bits per dimension are off by 784 (log s + log(2 pi) / 2).",
     ),
     bug(
-        "conv-mean-over-pixels", "4.1", CONV, CONV_SUM,
+        "conv-mean-over-pixels",
+        "4.1",
+        CONV,
+        CONV_SUM,
         "        rec = per_pixel.flatten(1).mean(1)  # (batch,)\n",
         "Averages the reconstruction over the 784 pixels instead of summing.",
     ),
     bug(
-        "conv-sum-over-batch", "4.1", CONV, CONV_RETURN,
+        "conv-sum-over-batch",
+        "4.1",
+        CONV,
+        CONV_RETURN,
         "        return (rec + kl).sum(), kl.sum(), rec.sum()\n",
         "Sums over the batch instead of averaging.",
     ),
     bug(
-        "conv-kl-no-minus-one", "4.1", CONV, CONV_KL,
+        "conv-kl-no-minus-one",
+        "4.1",
+        CONV,
+        CONV_KL,
         "        kl = (0.5 * (mean.pow(2) + std.pow(2)) - log_std).sum(1)  # (batch,)\n",
         "Forgets the -1 of the closed-form KL.",
     ),
     bug(
-        "conv-z-is-the-mean", "4.1", CONV, CONV_Z,
+        "conv-z-is-the-mean",
+        "4.1",
+        CONV,
+        CONV_Z,
         "        z = mean\n",
         "Decodes the posterior mean instead of a sample: an autoencoder's loss, not the ELBO.",
     ),
     bug(
-        "conv-sample-without-rsample", "4.1", CONV, CONV_Z,
+        "conv-sample-without-rsample",
+        "4.1",
+        CONV,
+        CONV_Z,
         "        z = torch.distributions.Normal(mean, std).sample()\n",
         "Draws z with sample(), not rsample(): no gradient reaches the encoder through z.",
     ),
     bug(
-        "conv-hard-coded-std", "4.1", CONV, CONV_S,
+        "conv-hard-coded-std",
+        "4.1",
+        CONV,
+        CONV_S,
         "        s = 0.1\n",
         "Hard-codes 0.1 instead of the model's decoder_std hyper-parameter.",
     ),
     bug(
-        "conv-terms-swapped", "4.1", CONV, CONV_RETURN,
+        "conv-terms-swapped",
+        "4.1",
+        CONV,
+        CONV_RETURN,
         "        return (rec + kl).mean(), rec.mean(), kl.mean()\n",
         "Returns (nelbo, rec, kl): the curves would show the KL as the reconstruction.",
     ),
     bug(
-        "conv-bernoulli-likelihood", "4.1", CONV, CONV_REC,
+        "conv-bernoulli-likelihood",
+        "4.1",
+        CONV,
+        CONV_REC,
         "        per_pixel = torch.nn.functional.binary_cross_entropy_with_logits(\n"
         "            x_mean, x, reduction='none')\n",
         "A Bernoulli likelihood on the logits: the binarized-MNIST habit, not the Gaussian asked.",
     ),
     bug(
-        "sample-adds-decoder-noise", "4.2", CONV, SAMPLE_RETURN,
+        "sample-adds-decoder-noise",
+        "4.2",
+        CONV,
+        SAMPLE_RETURN,
         "        x_mean = self.decode(z)\n"
         "        return x_mean + self.decoder_std * torch.randn_like(x_mean)\n",
         "Returns draws of p(x|z) (grainy) instead of the decoder's means.",
     ),
     bug(
-        "sample-uniform-z", "4.2", CONV, SAMPLE_Z,
+        "sample-uniform-z",
+        "4.2",
+        CONV,
+        SAMPLE_Z,
         "        z = torch.rand(n, self.latent_dim, device=device)\n",
         "Draws z from U(0, 1) instead of the prior N(0, I).",
     ),
     bug(
-        "sample-zero-z", "4.2", CONV, SAMPLE_Z,
+        "sample-zero-z",
+        "4.2",
+        CONV,
+        SAMPLE_Z,
         "        z = torch.zeros(n, self.latent_dim, device=device)\n",
         "Decodes the prior's mean n times: n copies of one image.",
     ),
     bug(
-        "sample-flattened", "4.2", CONV, SAMPLE_RETURN,
+        "sample-flattened",
+        "4.2",
+        CONV,
+        SAMPLE_RETURN,
         "        return self.decode(z).reshape(n, -1)\n",
         "Returns (n, 784) instead of (n, 1, 28, 28).",
     ),
     bug(
-        "sample-sigmoid", "4.2", CONV, SAMPLE_RETURN,
+        "sample-sigmoid",
+        "4.2",
+        CONV,
+        SAMPLE_RETURN,
         "        return torch.sigmoid(self.decode(z))\n",
         "Squashes the means through a sigmoid, as if they were logits.",
     ),
@@ -532,86 +731,138 @@ PART4_BUGS = [
 
 PART5_BUGS = [
     bug(
-        "diagonal-std-for-variance", "5.1", VAE2D, DIAG,
+        "diagonal-std-for-variance",
+        "5.1",
+        VAE2D,
+        DIAG,
         "    per_dim = -0.5 * (LOG_2PI + log_var + (x - mu).pow(2) * torch.exp(-0.5 * log_var))\n",
         "Divides the squared error by sigma instead of sigma^2.",
     ),
     bug(
-        "diagonal-no-log-2pi", "5.1", VAE2D, DIAG,
+        "diagonal-no-log-2pi",
+        "5.1",
+        VAE2D,
+        DIAG,
         "    per_dim = -0.5 * (log_var + (x - mu).pow(2) * torch.exp(-log_var))\n",
         "Drops log(2 pi), which the bits per dimension need.",
     ),
     bug(
-        "scalar-normaliser-once", "5.1", VAE2D, SCALAR_RETURN,
+        "scalar-normaliser-once",
+        "5.1",
+        VAE2D,
+        SCALAR_RETURN,
         "    return -0.5 * (LOG_2PI + log_var + squared * torch.exp(-log_var))\n",
         "Counts log(2 pi sigma^2) once instead of once per coordinate.",
     ),
     bug(
-        "scalar-mean-over-coordinates", "5.1", VAE2D, SCALAR_SQUARED,
+        "scalar-mean-over-coordinates",
+        "5.1",
+        VAE2D,
+        SCALAR_SQUARED,
         "    squared = (x - mu).pow(2).mean(-1)\n",
         "Averages the squared error over the coordinates instead of summing.",
     ),
     bug(
-        "scalar-no-squeeze", "5.1", VAE2D, SCALAR_SQUEEZE, "",
+        "scalar-no-squeeze",
+        "5.1",
+        VAE2D,
+        SCALAR_SQUEEZE,
+        "",
         "Keeps log_var (batch, 1): added to a (batch,) sum it broadcasts to (batch, batch).",
     ),
     bug(
-        "loss-in-nats", "5.2", VAE2D, LOSS_BITS,
+        "loss-in-nats",
+        "5.2",
+        VAE2D,
+        LOSS_BITS,
         "        to_bits = 1.0\n",
         "Reports nats, not bits per dimension.",
     ),
     bug(
-        "loss-bits-not-per-dimension", "5.2", VAE2D, LOSS_BITS,
+        "loss-bits-not-per-dimension",
+        "5.2",
+        VAE2D,
+        LOSS_BITS,
         "        to_bits = 1 / math.log(2)\n",
         "Converts to bits but forgets to divide by the 2 dimensions.",
     ),
     bug(
-        "loss-kl-log-var-as-log-std", "5.2", VAE2D, LOSS_KL,
+        "loss-kl-log-var-as-log-std",
+        "5.2",
+        VAE2D,
+        LOSS_KL,
         "        kl = (0.5 * (mu.pow(2) + (2 * log_var).exp() - 1) - log_var).sum(-1)\n",
         "Reads the encoder's log-variance as a log-std in the KL.",
     ),
     bug(
-        "loss-variance-as-std", "5.2", VAE2D, LOSS_Z,
+        "loss-variance-as-std",
+        "5.2",
+        VAE2D,
+        LOSS_Z,
         "        z = mu + torch.exp(log_var) * torch.randn_like(mu)\n",
         "Scales the noise by the variance instead of the standard deviation.",
     ),
     bug(
-        "loss-z-is-the-mean", "5.2", VAE2D, LOSS_Z,
+        "loss-z-is-the-mean",
+        "5.2",
+        VAE2D,
+        LOSS_Z,
         "        z = mu\n",
         "Decodes the posterior mean instead of a sample of q(z|x).",
     ),
     bug(
-        "loss-detached-z", "5.2", VAE2D, LOSS_Z,
+        "loss-detached-z",
+        "5.2",
+        VAE2D,
+        LOSS_Z,
         "        z = (mu + torch.exp(0.5 * log_var) * torch.randn_like(mu)).detach()\n",
         "Detaches z: the decoder term no longer trains the encoder.",
     ),
     bug(
-        "iwae-no-log-m", "5.3", VAE2D, IW_BOUND,
+        "iwae-no-log-m",
+        "5.3",
+        VAE2D,
+        IW_BOUND,
         "        bound = torch.logsumexp(log_px + log_pz - log_qz, dim=0)\n",
         "log of the sum of the weights, not of their mean: too high by log m.",
     ),
     bug(
-        "iwae-mean-of-log-weights", "5.3", VAE2D, IW_BOUND,
+        "iwae-mean-of-log-weights",
+        "5.3",
+        VAE2D,
+        IW_BOUND,
         "        bound = (log_px + log_pz - log_qz).mean(0)\n",
         "Averages the log-weights: the ELBO again, whatever m.",
     ),
     bug(
-        "iwae-unstable", "5.3", VAE2D, IW_BOUND,
+        "iwae-unstable",
+        "5.3",
+        VAE2D,
+        IW_BOUND,
         "        bound = (log_px + log_pz - log_qz).exp().mean(0).log()\n",
         "Exponentiates the log-weights directly: exp underflows to 0 and the bound to -inf.",
     ),
     bug(
-        "iwae-one-sample-repeated", "5.3", VAE2D, IW_EPS,
+        "iwae-one-sample-repeated",
+        "5.3",
+        VAE2D,
+        IW_EPS,
         "        eps = torch.randn(1, batch, latent).expand(m, -1, -1)\n",
         "Draws one z per example and repeats it m times: the ELBO's estimate, not the IWAE's.",
     ),
     bug(
-        "iwae-without-prior-and-posterior", "5.3", VAE2D, IW_BOUND,
+        "iwae-without-prior-and-posterior",
+        "5.3",
+        VAE2D,
+        IW_BOUND,
         "        bound = torch.logsumexp(log_px, dim=0) - math.log(m)\n",
         "Weights the samples by p(x|z) alone, leaving out p(z) / q(z|x).",
     ),
     bug(
-        "iwae-posterior-without-log-var", "5.3", VAE2D, IW_QZ,
+        "iwae-posterior-without-log-var",
+        "5.3",
+        VAE2D,
+        IW_QZ,
         "        log_qz = (-0.5 * (LOG_2PI + eps.pow(2))).sum(-1)\n",
         "log q(z|x) without its log-variance term: the density of eps, not of z.",
     ),
@@ -619,7 +870,9 @@ PART5_BUGS = [
 
 PART45_VARIANTS = [
     variant(
-        "conv-distributions", CONV, CONV_BODY,
+        "conv-distributions",
+        CONV,
+        CONV_BODY,
         "        Normal = torch.distributions.Normal\n"
         "        mean, log_std = self.encode(x)\n"
         "        q = Normal(mean, log_std.exp())\n"
@@ -633,14 +886,18 @@ PART45_VARIANTS = [
         "torch.distributions: rsample, log_prob and kl_divergence.",
     ),
     variant(
-        "conv-monte-carlo-kl", CONV, CONV_KL,
+        "conv-monte-carlo-kl",
+        CONV,
+        CONV_KL,
         "        log_q = (-0.5 * ((z - mean) / std).pow(2) - log_std).sum(1)\n"
         "        log_p = (-0.5 * z.pow(2)).sum(1)  # the 2 pi terms cancel\n"
         "        kl = log_q - log_p  # one-sample estimate of the KL\n",
         "A one-sample Monte-Carlo KL, log q(z|x) - log p(z) at the same z: the same expectation.",
     ),
     variant(
-        "conv-two-samples", CONV, CONV_Z + CONV_DECODE + CONV_S + CONV_REC + CONV_SUM,
+        "conv-two-samples",
+        CONV,
+        CONV_Z + CONV_DECODE + CONV_S + CONV_REC + CONV_SUM,
         "        z = mean + std * torch.randn(2, *mean.shape)  # (2, batch, latent): two draws\n"
         "        x_mean = self.decode(z.flatten(0, 1)).unflatten(0, (2, -1))\n"
         "        s = self.decoder_std\n"
@@ -649,25 +906,32 @@ PART45_VARIANTS = [
         "Averages the reconstruction over two draws of z per example (lower variance).",
     ),
     variant(
-        "sample-clamped-distributions", CONV, SAMPLE_Z + SAMPLE_RETURN,
+        "sample-clamped-distributions",
+        CONV,
+        SAMPLE_Z + SAMPLE_RETURN,
         "        z = torch.distributions.Normal(0.0, 1.0).sample((n, self.latent_dim)).to(device)\n"
         "        return self.decode(z).clamp(0.0, 1.0)\n",
         "z from torch.distributions, and the means clipped to [0, 1] for display.",
     ),
     variant(
-        "scalar-via-diagonal", VAE2D, SCALAR_BODY,
+        "scalar-via-diagonal",
+        VAE2D,
+        SCALAR_BODY,
         "    return log_prob_diagonal(x, mu, log_var.expand_as(x))\n",
         "The shared variance expanded to every coordinate and passed to log_prob_diagonal.",
     ),
     variant(
-        "loss-distributions", VAE2D,
+        "loss-distributions",
+        VAE2D,
         LOSS_Z + "        rec = -self.decoder_log_prob(x, z)  # (batch,) nats\n",
         "        q = torch.distributions.Normal(mu, torch.exp(0.5 * log_var))\n"
         "        rec = -self.decoder_log_prob(x, q.rsample())\n",
         "z from torch.distributions' rsample.",
     ),
     variant(
-        "iwae-batch-first-log-mean-exp", VAE2D, IW_AFTER_ENCODE,
+        "iwae-batch-first-log-mean-exp",
+        VAE2D,
+        IW_AFTER_ENCODE,
         "        std = torch.exp(0.5 * log_var)\n"
         "        log_w = []\n"
         "        for _ in range(num_samples):  # one z per example at a time\n"
