@@ -1,4 +1,5 @@
-"""Data sets of every homework: MNIST (IDX files), binarized MNIST (.amat) and SVHN (.mat).
+"""Data sets of every homework: MNIST and SVHN through torchvision.datasets, binarized MNIST
+(.amat) and the course's SVHN subset (.npy) read here.
 
 The data root is, in order: the `root` argument (a CLI flag), the VAECOURSE_DATA environment
 variable, else ~/.cache/vaecourse/data. Files follow torchvision's layout, so a folder that
@@ -9,16 +10,21 @@ torchvision already filled works as is:
     ROOT/SVHN/{train,test,extra}_32x32.mat
     ROOT/SVHN/svhn_train_first1083_X_nhwc_uint8.npy   (a subset; no download exists)
 
-A missing file is downloaded and checked against its published checksum (see downloads.py);
-where that is impossible, DataMissingError says which file to put in which folder.
+A missing file is downloaded and checked against its published checksum: by torchvision for
+MNIST and SVHN (whose md5 it also checks on every load), by downloads.py for binarized MNIST.
+Nothing is written into a folder without write permission (a shared, read-only copy of the
+data); where a file cannot be had, DataMissingError says which file to put in which folder.
+torchvision is imported inside the two functions that use it: importing it takes about a
+second, which every import of this module (and of the homeworks' code) would otherwise pay.
 """
 
 import gzip
+import http.client
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.io
 import torch
 
 from coursekit.downloads import (
@@ -28,8 +34,13 @@ from coursekit.downloads import (
     DataMissingError,
     data_root,
     ensure_file,
+    missing_message,
     verify,
+    writable,
 )
+
+if TYPE_CHECKING:
+    from torchvision.datasets import SVHN
 
 __all__ = [
     "ENV_VAR",
@@ -47,6 +58,8 @@ __all__ = [
 
 PathLike = str | os.PathLike
 _WHITESPACE = b" \t\r\n"
+# What a failed download raises inside torchvision: offline, HTTP error, timeout, bad checksum.
+_FETCH_ERRORS = (RuntimeError, OSError, http.client.HTTPException)
 
 
 def _read(path: Path) -> bytes:
@@ -61,13 +74,9 @@ def _check_split(split: str, choices: tuple[str, ...]) -> None:
         raise ValueError(f"unknown split {split!r}; choose one of {', '.join(choices)}")
 
 
-def _parse_idx(data: bytes) -> np.ndarray:
-    """Parse an IDX file (big-endian header: 0, 0, type 0x08, ndim, then ndim uint32 sizes)."""
-    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
-        raise ValueError("not an IDX file of unsigned bytes (bad magic number)")
-    ndim = data[3]
-    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+def _one_line(err: BaseException) -> str:
+    """An exception's message on one line (torchvision's download errors span several)."""
+    return " ".join(str(err).split()) or type(err).__name__
 
 
 def load_mnist(
@@ -75,17 +84,68 @@ def load_mnist(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """MNIST `split` ('train' or 't10k'/'test'): images (N, 28, 28) uint8, labels (N,) int64.
 
-    Reads the raw IDX files or their .gz archives; with `download`, fetches missing archives.
+    torchvision.datasets.MNIST reads the four raw IDX files in ROOT/MNIST/raw. Where only their
+    .gz archives are there, the archives are checked (md5) and unpacked beside them, offline;
+    with `download`, torchvision first fetches (and checks) the archives that are missing.
     """
+    from torchvision.datasets import MNIST
+
     _check_split(split, ("train", "test", "t10k"))
-    prefix = "train" if split == "train" else "t10k"
-    arrays = []
-    for kind in ("images-idx3", "labels-idx1"):
-        # Ask for the raw file, which reads fastest; ensure_file falls back to the .gz twin.
-        path = ensure_file(f"MNIST/raw/{prefix}-{kind}-ubyte", root, download)
-        arrays.append(_parse_idx(_read(path)))
-    images, labels = arrays
-    return torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64))
+    base = data_root(root)
+    _unpack_mnist(base, download)
+    mnist = MNIST(base, train=split == "train", download=False)  # reads the raw files only
+    return mnist.data, mnist.targets
+
+
+def _unpack_mnist(base: Path, download: bool) -> None:
+    """Make sure the four raw IDX files are in base/MNIST/raw, writing only when one is not.
+
+    A missing file is unpacked from its .gz archive when that has the published md5; with
+    `download`, torchvision fetches the archives that are missing or damaged. Raises
+    DataMissingError (with the remedy) when that cannot be done, and, offline, ChecksumError
+    for a damaged archive.
+    """
+    from torchvision.datasets import MNIST
+    from torchvision.datasets.utils import check_integrity, extract_archive
+
+    raw = base / "MNIST" / "raw"
+    missing = [
+        (gz, md5) for gz, md5 in MNIST.resources if not (raw / gz.removesuffix(".gz")).is_file()
+    ]
+    if not missing:
+        return
+    absent = [gz for gz, _ in missing if not (raw / gz).is_file()]  # not even the archive
+
+    def fail(reason: str) -> DataMissingError:
+        names = [
+            f"{gz.removesuffix('.gz')} (or {gz})" for gz in absent or [gz for gz, _ in missing]
+        ]
+        urls = [MNIST.mirrors[0] + gz for gz in absent or [gz for gz, _ in missing]]
+        source = "download " + ", ".join(urls)
+        source += "".join(f" (or the same files from {mirror})" for mirror in MNIST.mirrors[1:])
+        return DataMissingError(missing_message(names, raw, reason, source, "MNIST/raw/"))
+
+    if absent and not download:
+        raise fail("downloading is switched off")
+    if not writable(raw):
+        raise fail("its folder is not writable" + ("" if absent else " (to unpack the .gz files)"))
+    for gz, md5 in missing:  # unpack the archives that are here: no network needed
+        if check_integrity(raw / gz, md5):
+            extract_archive(str(raw / gz), str(raw))
+        elif not download:
+            raise ChecksumError(
+                f"{raw / gz} does not have its published md5 {md5}: it is damaged (an "
+                f"interrupted download?). To fix: delete it and run again with downloads on, "
+                f"or download {MNIST.mirrors[0] + gz} and put it in {raw}."
+            )
+    if download and not all((raw / gz.removesuffix(".gz")).is_file() for gz, _ in missing):
+        try:
+            MNIST(base, download=True)  # fetches the rest, checks each md5, unpacks
+        except _FETCH_ERRORS as err:
+            for gz, md5 in missing:  # what a broken download left must not pass for an archive
+                if (raw / gz).is_file() and not check_integrity(raw / gz, md5):
+                    (raw / gz).unlink()
+            raise fail(f"downloading failed ({_one_line(err)})") from err
 
 
 def _parse_amat(data: bytes, name: str) -> np.ndarray:
@@ -127,23 +187,66 @@ def load_svhn(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """SVHN `split` ('train', 'test' or 'extra'): images (N, 32, 32, 3) uint8, labels (N,) int64.
 
-    The .mat file holds X as (32, 32, 3, N) (height, width, channel, image) and y as (N, 1)
-    with labels 1..10, where 10 stands for the digit 0; here labels are the digits 0..9.
+    torchvision.datasets.SVHN checks the published md5 of ROOT/SVHN/<split>_32x32.mat, then
+    reads X, (32, 32, 3, N) (height, width, channel, image), and y, (N, 1) with labels 1..10
+    where 10 stands for the digit 0; here labels are the digits 0..9. With `download`, a
+    missing or damaged file is fetched (and checked) first.
     """
     _check_split(split, ("train", "test", "extra"))
-    path = ensure_file(f"SVHN/{split}_32x32.mat", root, download)
-    mat = scipy.io.loadmat(path)
-    x, y = mat["X"], mat["y"].reshape(-1)
-    if x.dtype != np.uint8 or x.shape[:3] != (32, 32, 3) or x.shape[3] != len(y):
+    dataset = _open_svhn(data_root(root) / "SVHN", split, download)
+    x, labels = dataset.data, dataset.labels.reshape(-1)  # (N, 3, 32, 32) uint8, (N,) int64
+    if x.dtype != np.uint8 or x.shape[1:] != (3, 32, 32) or len(x) != len(labels):
         raise ValueError(
-            f"{path}: X must be uint8 (32, 32, 3, N) with N = {len(y)} labels, "
-            f"got {x.dtype} {x.shape}"
+            f"SVHN {split}: X must be uint8 (32, 32, 3, N) with N = {len(labels)} labels, "
+            f"got {x.dtype} with images of shape {x.shape[1:]}"
         )
-    if y.min(initial=1) < 1 or y.max(initial=10) > 10:
-        raise ValueError(f"{path}: labels must lie in 1..10, got {y.min()}..{y.max()}")
-    images = np.ascontiguousarray(x.transpose(3, 0, 1, 2))  # (N, 32, 32, 3)
-    labels = np.where(y == 10, 0, y).astype(np.int64)  # (N,)
+    if labels.min(initial=0) < 0 or labels.max(initial=9) > 9:
+        raise ValueError(f"SVHN {split}: labels must lie in 1..10 (10 for the digit 0)")
+    images = np.ascontiguousarray(x.transpose(0, 2, 3, 1))  # (N, 32, 32, 3)
     return torch.from_numpy(images), torch.from_numpy(labels)
+
+
+def _open_svhn(folder: Path, split: str, download: bool) -> "SVHN":
+    """torchvision's SVHN dataset of `split`, read from folder/<split>_32x32.mat.
+
+    The course keeps SVHN's files in ROOT/SVHN, so that folder is torchvision's root. A damaged
+    file is refused (ChecksumError) or, with `download`, replaced; a missing one is downloaded,
+    or DataMissingError says where to put it. A failed download leaves no file behind.
+    """
+    from torchvision.datasets import SVHN
+
+    url, filename, md5 = SVHN.split_list[split]
+    path = folder / filename
+    if path.is_file():
+        try:
+            return SVHN(folder, split)  # checks the md5, then reads the file
+        except RuntimeError:  # torchvision's "not found or corrupted": the md5 differs
+            if not (download and writable(folder)):
+                raise ChecksumError(
+                    f"{path} does not have the published md5 of {filename} ({md5}): it is "
+                    f"damaged (an interrupted download?) or not the original file. To fix: "
+                    f"delete it and run again with downloads on, or download {url} and put it "
+                    f"in {folder}."
+                ) from None
+            path.unlink()  # replaced below, as torchvision would overwrite it
+    reason = None if download else "downloading is switched off"
+    if reason is None and not writable(folder):
+        reason = "its folder is not writable"
+    if reason is None:
+        try:
+            return SVHN(folder, split, download=True)
+        except _FETCH_ERRORS as err:
+            downloaded = path.is_file()
+            path.unlink(missing_ok=True)
+            if isinstance(err, RuntimeError) and downloaded:
+                raise ChecksumError(
+                    f"{filename} downloaded from {url} does not have its published md5 {md5}. "
+                    f"The download was deleted; try again later, or fetch the file by hand, "
+                    f"check it and put it in {folder}."
+                ) from err
+            reason = f"downloading it failed ({_one_line(err)})"
+    source = f"download {url}"
+    raise DataMissingError(missing_message([filename], folder, reason, source, f"SVHN/{filename}"))
 
 
 def load_svhn_subset(root: PathLike | None = None) -> torch.Tensor:

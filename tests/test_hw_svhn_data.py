@@ -3,21 +3,21 @@ written by the tests in the real format, and on the course's 1083-image subset."
 
 import numpy as np
 import pytest
-import scipy.io
 import torch
+from svhn_files import write_svhn_mat
 
 from grader import reference
 
 HW = "hw_svhn"
 
 
-def write_mat(path, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """An SVHN-style .mat: X (32, 32, 3, n) uint8, y (n, 1) labels 1..10 (10 is the digit 0)."""
+def write_mat(path, n: int, seed: int, monkeypatch) -> tuple[np.ndarray, np.ndarray]:
+    """An SVHN-style .mat: X (32, 32, 3, n) uint8, y (n, 1) labels 1..10 (10 is the digit 0),
+    whose md5 torchvision is told to expect for the length of the test."""
     rng = np.random.default_rng(seed)
     x = rng.integers(0, 256, (32, 32, 3, n), dtype=np.uint8)
     y = rng.integers(1, 11, n).astype(np.uint8)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    scipy.io.savemat(path, {"X": x, "y": y.reshape(-1, 1)})
+    write_svhn_mat(path, x, y, monkeypatch)
     return x, y
 
 
@@ -27,10 +27,10 @@ def q3_sampler():
     return module
 
 
-def test_sampler_reads_the_mat_files(tmp_path, q3_sampler, capsys):
+def test_sampler_reads_the_mat_files(tmp_path, q3_sampler, capsys, monkeypatch):
     """Does svhn_sampler split train 90/10, keep test whole, and scale pixels to [-1, 1]?"""
-    x_train, _ = write_mat(tmp_path / "SVHN" / "train_32x32.mat", 20, seed=0)
-    x_test, _ = write_mat(tmp_path / "SVHN" / "test_32x32.mat", 7, seed=1)
+    x_train, _ = write_mat(tmp_path / "SVHN" / "train_32x32.mat", 20, 0, monkeypatch)
+    x_test, _ = write_mat(tmp_path / "SVHN" / "test_32x32.mat", 7, 1, monkeypatch)
     train, valid, test = q3_sampler.svhn_sampler(tmp_path, train_batch_size=4, test_batch_size=5)
     assert (len(train.dataset), len(valid.dataset), len(test.dataset)) == (18, 2, 7)
     assert "subset" not in capsys.readouterr().out
@@ -52,9 +52,9 @@ def test_sampler_falls_back_to_the_subset(data_root, q3_sampler, capsys):
     assert next(iter(train)).shape == (64, 3, 32, 32)
 
 
-def test_fsvae_data_flattens_channel_major(tmp_path):
+def test_fsvae_data_flattens_channel_major(tmp_path, monkeypatch):
     """Does get_svhn_data give (N, 3072) channel-major uint8 rows and digits 0..9?"""
-    x, y = write_mat(tmp_path / "SVHN" / "extra_32x32.mat", 6, seed=2)
+    x, y = write_mat(tmp_path / "SVHN" / "extra_32x32.mat", 6, 2, monkeypatch)
     (svhn,) = reference.load(HW, "codebase.svhn")
     data = svhn.get_svhn_data("extra", tmp_path)
     assert data.x.shape == (6, 3072) and data.x.dtype == torch.uint8 and data.labelled

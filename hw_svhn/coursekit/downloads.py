@@ -1,10 +1,14 @@
-"""Where the data files live, where to fetch them from, and how to check that they are intact.
+"""Where the data files live, and what torchvision.datasets does not do for us.
 
-`FILES` is the one table of canonical files: path under the data root, mirrors tried in order,
-and the published checksum. A file may also be present as its "twin", the same content gzipped
-or gunzipped (MNIST's raw IDX files beside the .gz ones, binarized MNIST's .amat.gz), and
-`ensure_file` accepts either. A download goes to a temporary file in the target folder, is
-checked, and only then renamed into place, so a broken download never leaves a file behind.
+torchvision.datasets fetches MNIST and SVHN and checks their md5 (see data.py). This module
+keeps the rest: the data root, the files torchvision does not know (binarized MNIST, the
+course's SVHN subset) and the messages that say which file to put in which folder.
+
+`FILES` is the table of those files: path under the data root, mirrors tried in order, and the
+published checksum. A file may also be present as its "twin", the same content gzipped
+(binarized MNIST's .amat.gz), and `ensure_file` accepts either. A download goes to a temporary
+file in the target folder, is checked, and only then renamed into place, so a broken download
+never leaves a file behind.
 """
 
 import gzip
@@ -13,6 +17,7 @@ import http.client
 import os
 import tempfile
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -20,12 +25,7 @@ from typing import BinaryIO
 ENV_VAR = "VAECOURSE_DATA"
 DEFAULT_ROOT = Path.home() / ".cache" / "vaecourse" / "data"
 
-_MNIST_MIRRORS = (
-    "https://ossci-datasets.s3.amazonaws.com/mnist/",
-    "http://yann.lecun.com/exdb/mnist/",
-)
 _BINARIZED_URL = "http://www.cs.toronto.edu/~larocheh/public/datasets/binarized_mnist/"
-_SVHN_URL = "http://ufldl.stanford.edu/housenumbers/"
 TIMEOUT_S = 60  # seconds one mirror may stay silent before the next is tried
 
 
@@ -34,7 +34,7 @@ class DataMissingError(FileNotFoundError):
 
 
 class ChecksumError(ValueError):
-    """A downloaded file does not have its published checksum (the file has been deleted)."""
+    """A data file does not have its published checksum; the message says what to do."""
 
 
 @dataclass(frozen=True)
@@ -46,12 +46,6 @@ class Remote:
     algorithm: str  # a hashlib name: "md5" or "sha256"
     digest: str  # hex digest of the canonical file (of its content, for a .gz twin)
     twin: str | None = None  # the same content gzipped or gunzipped, accepted in its place
-
-
-def _mnist(name: str, md5: str) -> Remote:
-    """The table entry of one MNIST IDX archive, whose raw (gunzipped) twin is also accepted."""
-    urls = tuple(mirror + name + ".gz" for mirror in _MNIST_MIRRORS)
-    return Remote(f"MNIST/raw/{name}.gz", urls, "md5", md5, twin=f"MNIST/raw/{name}")
 
 
 def _binarized(split: str, sha256: str) -> Remote:
@@ -66,23 +60,11 @@ def _binarized(split: str, sha256: str) -> Remote:
     )
 
 
-def _svhn(split: str, md5: str) -> Remote:
-    """The table entry of one SVHN split in the cropped-digits (32x32) format."""
-    name = f"{split}_32x32.mat"
-    return Remote(f"SVHN/{name}", (_SVHN_URL + name,), "md5", md5)
-
-
+# MNIST and SVHN are not here: torchvision.datasets holds their mirrors and md5 checksums.
 _ENTRIES = (
-    _mnist("train-images-idx3-ubyte", "f68b3c2dcbeaaa9fbdd348bbdeb94873"),
-    _mnist("train-labels-idx1-ubyte", "d53e105ee54ea40749a09fcbcd1e9432"),
-    _mnist("t10k-images-idx3-ubyte", "9fb629c4189551a2d022fa330f9573f3"),
-    _mnist("t10k-labels-idx1-ubyte", "ec29112dd5afa0611ce80d1b7f02629c"),
     _binarized("train", "ad693b29f94c14277b095f5238ddefbbdaaae0939789dd2f4f0205278cee3e4d"),
     _binarized("valid", "1de3d397c40fe8eeb33dafd4099a1f665ec01e96d9be234aaeeac8a34930e2e2"),
     _binarized("test", "e6687bfea3f820c174f33b7865140b2a2dd2930ef786f35d45795fc193b5ab2c"),
-    _svhn("train", "e26dedcc434d2e4c54c9b2d4a06d8373"),
-    _svhn("test", "eb5a983be6a315427106f1b164d9cef3"),
-    _svhn("extra", "a93ce644f1a588dc4d68dda5feec44a7"),
     # The first 1083 training images of SVHN as one NHWC uint8 array, made by the course staff
     # for machines without the full files; it has no public download.
     Remote(
@@ -109,7 +91,10 @@ def lookup(relpath: str) -> Remote:
     for entry in FILES.values():
         if relpath in (entry.relpath, entry.twin):
             return entry
-    raise KeyError(f"{relpath!r} is not a known data file; known: {', '.join(FILES)}")
+    raise KeyError(
+        f"{relpath!r} is not a known data file; known: {', '.join(FILES)} "
+        "(MNIST and SVHN files are fetched and checked by torchvision: use load_mnist, load_svhn)"
+    )
 
 
 def ensure_file(relpath: str, root: str | os.PathLike | None = None, download: bool = True) -> Path:
@@ -124,27 +109,21 @@ def ensure_file(relpath: str, root: str | os.PathLike | None = None, download: b
         if candidate is not None and (base / candidate).is_file():
             return base / candidate
     if not entry.urls:
-        raise DataMissingError(_missing_message(entry, base, "it has no public download"))
+        raise DataMissingError(_entry_missing(entry, base, "it has no public download"))
     if not download:
-        raise DataMissingError(_missing_message(entry, base, "downloading is switched off"))
+        raise DataMissingError(_entry_missing(entry, base, "downloading is switched off"))
     return _download(entry, base)
 
 
 def verify(relpath: str, root: str | os.PathLike | None = None) -> bool:
     """Whether the present file `relpath` has the checksum of the table.
 
-    A gzipped twin is checked on its decompressed content. A gunzipped twin of a canonical .gz
-    file (raw MNIST) has no published checksum, so asking for one raises ValueError.
+    A gzipped twin is checked on its decompressed content.
     """
     entry, path = lookup(relpath), data_root(root) / relpath
     if not path.is_file():
         raise DataMissingError(f"cannot verify {path}: the file does not exist")
-    if relpath == entry.relpath:
-        opener = open
-    elif relpath == entry.relpath + ".gz":
-        opener = gzip.open
-    else:
-        raise ValueError(f"no published checksum for {relpath}; verify {entry.relpath} instead")
+    opener = gzip.open if relpath == entry.relpath + ".gz" else open  # a gzipped twin
     with opener(path, "rb") as stream:
         return _hash(stream, entry.algorithm) == entry.digest
 
@@ -162,12 +141,12 @@ def _hash(stream: BinaryIO, algorithm: str, sink: BinaryIO | None = None) -> str
 def _download(entry: Remote, base: Path) -> Path:
     """Fetch `entry` from its first mirror that answers, check it, and move it into place."""
     target = base / entry.relpath
-    if not _writable(target.parent):
-        raise DataMissingError(_missing_message(entry, base, "its folder is not writable"))
+    if not writable(target.parent):
+        raise DataMissingError(_entry_missing(entry, base, "its folder is not writable"))
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        raise DataMissingError(_missing_message(entry, base, f"its folder cannot be made ({err})"))
+        raise DataMissingError(_entry_missing(entry, base, f"its folder cannot be made ({err})"))
     failures = []
     for url in entry.urls:
         try:
@@ -175,10 +154,10 @@ def _download(entry: Remote, base: Path) -> Path:
         except (OSError, http.client.HTTPException) as err:  # offline, HTTP error, timeout
             failures.append(f"{url}: {err}")
     reason = "downloading it failed (" + "; ".join(failures) + ")"
-    raise DataMissingError(_missing_message(entry, base, reason))
+    raise DataMissingError(_entry_missing(entry, base, reason))
 
 
-def _writable(folder: Path) -> bool:
+def writable(folder: Path) -> bool:
     """Whether files may be created in `folder`, or in its nearest existing parent.
 
     A folder with no write permission bit counts as read-only even for root (who could write
@@ -209,16 +188,27 @@ def _fetch_checked(url: str, target: Path, entry: Remote) -> Path:
     return target
 
 
-def _missing_message(entry: Remote, base: Path, reason: str) -> str:
-    """Why `entry` is missing and the remedy: which file to put in which folder, from where."""
+def missing_message(
+    names: Sequence[str], folder: Path, reason: str, source: str, holds: str
+) -> str:
+    """Why the files `names` are missing from `folder` (`reason`), and the remedy: which files to
+    put in which folder and where to get them (`source`, e.g. "download URL"), or which data
+    folder to point at instead (one that `holds` them)."""
+    one = len(names) == 1
+    listed = names[0] if one else ", ".join(names[:-1]) + " and " + names[-1]
+    return (
+        f"{listed} {'is' if one else 'are'} missing from {folder} and {reason}. "
+        f"To fix: {source} and put {'it' if one else 'them'} in {folder}, "
+        f"or set {ENV_VAR} to a data folder that already holds {holds}."
+    )
+
+
+def _entry_missing(entry: Remote, base: Path, reason: str) -> str:
+    """missing_message for one table entry, accepted as itself or as its twin."""
     target = base / entry.relpath
     name = target.name + (f" (or {Path(entry.twin).name})" if entry.twin else "")
     if entry.urls:
         source = f"download {entry.urls[0]}" + "".join(f" (or {u})" for u in entry.urls[1:])
     else:
         source = "copy it from a machine or course folder that has it"
-    return (
-        f"{name} is missing from {target.parent} and {reason}. "
-        f"To fix: {source} and put it in {target.parent}, "
-        f"or set {ENV_VAR} to a data folder that already holds {entry.relpath}."
-    )
+    return missing_message([name], target.parent, reason, source, entry.relpath)
