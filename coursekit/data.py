@@ -229,24 +229,30 @@ def _open_svhn(folder: Path, split: str, download: bool) -> "SVHN":
                     f"in {folder}."
                 ) from None
             path.unlink()  # replaced below, as torchvision would overwrite it
-    reason = None if download else "downloading is switched off"
-    if reason is None and not writable(folder):
-        reason = "its folder is not writable"
-    if reason is None:
-        try:
-            return SVHN(folder, split, download=True)
-        except _FETCH_ERRORS as err:
-            downloaded = path.is_file()
-            path.unlink(missing_ok=True)
-            if isinstance(err, RuntimeError) and downloaded:
-                raise ChecksumError(
-                    f"{filename} downloaded from {url} does not have its published md5 {md5}. "
-                    f"The download was deleted; try again later, or fetch the file by hand, "
-                    f"check it and put it in {folder}."
-                ) from err
-            reason = f"downloading it failed ({_one_line(err)})"
-    source = f"download {url}"
-    raise DataMissingError(missing_message([filename], folder, reason, source, f"SVHN/{filename}"))
+    if not download:
+        raise _svhn_missing(url, path, "downloading is switched off")
+    if not writable(folder):
+        raise _svhn_missing(url, path, "its folder is not writable")
+    try:
+        return SVHN(folder, split, download=True)
+    except _FETCH_ERRORS as err:
+        downloaded = path.is_file()
+        path.unlink(missing_ok=True)
+        if isinstance(err, RuntimeError) and downloaded:  # torchvision's md5 check failed
+            raise ChecksumError(
+                f"{filename} downloaded from {url} does not have its published md5 {md5}. "
+                f"The download was deleted; try again later, or fetch the file by hand, "
+                f"check it and put it in {folder}."
+            ) from err
+        raise _svhn_missing(url, path, f"downloading it failed ({_one_line(err)})") from err
+
+
+def _svhn_missing(url: str, path: Path, reason: str) -> DataMissingError:
+    """The error for an SVHN file `path` that is not there: where to get it, where to put it."""
+    message = missing_message(
+        [path.name], path.parent, reason, f"download {url}", f"SVHN/{path.name}"
+    )
+    return DataMissingError(message)
 
 
 def load_svhn_subset(root: PathLike | None = None) -> torch.Tensor:
