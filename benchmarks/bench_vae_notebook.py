@@ -58,6 +58,10 @@ def main(argv: list[str] | None = None) -> dict:
 
     torch.set_num_threads(args.threads)
     data = vm.load_splits(args.data_root, subset=args.subset)
+    if args.dry_run:  # seconds: validate and test on 200 images of each, evenly spaced
+        data = vm.Splits(
+            data.train_x, *(vm.evenly_spaced(x, 200) for x in (data.valid_x, data.test_x))
+        )
     print(
         f"# threads {args.threads}, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}, "
         f"train {len(data.train_x)}, valid {len(data.valid_x)}, test {len(data.test_x)}"
