@@ -44,7 +44,7 @@ REAL_OUTPUTS: dict[str, tuple[str, ...]] = {
         f"q3_results/{name}"
         for name in ("wgan.pt", "samples.png", "perturbations.png", "interpolations.png")
     ),
-    "benchmarks/bench_svhn_step.py": (),  # writes no file
+    "solutions/hw_svhn/bench_svhn_step.py": (),  # writes no file
     "solutions/hw_vae/q2_sweep.py": tuple(
         f"q2_results/{name}" for name in ("hellinger.png", "wasserstein.png", "estimates.json")
     ),

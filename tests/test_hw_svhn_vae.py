@@ -273,9 +273,10 @@ def test_run_svhn_vae_dry_run_and_draw(tmp_path, subset_root):
 
 
 def test_step_benchmark_dry_run(tmp_path):
-    """Does bench_svhn_step.py run, print its JSON line with both priors and write no file?"""
+    """Does the homework's bench_svhn_step.py run, print its JSON line with both priors and
+    write no file?"""
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    proc = run_dry(REPO / "benchmarks" / "bench_svhn_step.py", cwd=tmp_path, env=env)
+    proc = run_dry(SOLUTION / "bench_svhn_step.py", cwd=tmp_path, env=env)
     assert list(tmp_path.iterdir()) == []
     result = json.loads(proc.stdout.splitlines()[-1])
     assert result["benchmark"] == "svhn_step" and set(result["median_s_per_step"]) == {
