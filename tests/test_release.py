@@ -165,6 +165,8 @@ def tiny_repo(tmp_path: Path) -> Path:
             "solutions/hw_tiny/pkg/__pycache__/mod.cpython-311.pyc": b"\x00",
             "solutions/hw_tiny/checkpoints/vae/model-00001.pt": b"\x00",
             "solutions/hw_tiny/samples/grid.png": b"\x89PNG",
+            "solutions/hw_tiny/q3_results/wgan.pt": b"\x00",
+            "solutions/hw_tiny/svhn_vae_results/flow-gaussian_dryrun/model.pt": b"\x00",
             "solutions/hw_tiny/.ipynb_checkpoints/nb-checkpoint.ipynb": b"{}",
             "solutions/hw_tiny/stray.pyc": b"\x00",
             "coursekit/__init__.py": b'"""Shared."""\n',
