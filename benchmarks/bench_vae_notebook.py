@@ -9,6 +9,9 @@ project aims at under 5 minutes), and the importance-sampled test log-likelihood
 
     python benchmarks/bench_vae_notebook.py               # 20 epochs + K = 200 on 10000 images
     python benchmarks/bench_vae_notebook.py --dry-run     # 1 epoch on 1000 images: seconds
+
+`--save PATH` writes the trained weights; under --dry-run to PATH + _dryrun (w.pt ->
+w_dryrun.pt), so that a dry run never overwrites the weights of a real run.
 """
 
 from __future__ import annotations
@@ -25,6 +28,10 @@ import torch
 REPO = Path(__file__).resolve().parent.parent
 HW_DIR = REPO / "solutions" / "hw_vae"
 TARGET = -102.0  # the handout's average validation ELBO
+if str(REPO) not in sys.path:  # coursekit, when run as python benchmarks/bench_vae_notebook.py
+    sys.path.insert(0, str(REPO))
+
+from coursekit.dry_run import flag_help, output_path  # noqa: E402
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -39,8 +46,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--subset", type=int, default=0, help="training images (0: all 50000)")
     p.add_argument("--save", type=Path, default=None, help="write the trained weights here")
     p.add_argument("--data-root", default=None, help="data folder (default: $VAECOURSE_DATA)")
-    p.add_argument("--dry-run", action="store_true", help="1 epoch on 1000 images, K = 10")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help=flag_help("1 epoch on 1000 images, K = 10", "the --save path + '_dryrun'"),
+    )
     args = p.parse_args(argv)
+    if args.save is not None:
+        args.save = output_path(args.save, args.dry_run)
     if args.dry_run:
         args.epochs, args.subset, args.num_samples = 1, 1000, 10
     return args

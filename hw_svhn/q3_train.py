@@ -3,7 +3,8 @@
 Writes to --out (default q3_results/): wgan.pt (generator and critic, every --save-every
 steps and at the end), samples.png (100 samples), perturbations.png (one z moved along each
 of its 100 dimensions) and interpolations.png (latent row above, data row below, alpha = 0,
-0.1, ..., 1). `--explore CHECKPOINT` only draws the pictures of a saved wgan.pt.
+0.1, ..., 1). `--explore CHECKPOINT` only draws the pictures of a saved wgan.pt. A dry run
+writes to --out + _dryrun (q3_results_dryrun/), so that it never overwrites a real wgan.pt.
 """
 
 import argparse
@@ -17,6 +18,7 @@ from q3_sampler import svhn_sampler
 from q3_solution import critic_loss, generator_loss, interpolations
 from tqdm import tqdm
 
+from coursekit.dry_run import flag_help, output_path
 from coursekit.images import save_grid
 from coursekit.seeding import seed_everything
 
@@ -119,13 +121,14 @@ def parse_args() -> argparse.Namespace:
     p.add_argument(
         "--dry-run",
         action="store_true",
-        help="2 steps of 2 critic updates on batches of 8, then the pictures",
+        help=flag_help("2 steps of 2 critic updates on batches of 8, then the pictures"),
     )
     return p.parse_args()
 
 
 def main() -> None:
     args = parse_args()
+    args.out = output_path(args.out, args.dry_run)
     seed_everything(args.seed)
     generator, critic = Generator(), Critic()
     if args.explore is not None:

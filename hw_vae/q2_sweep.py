@@ -4,7 +4,8 @@ q = (theta, U) for theta = 0, 0.1, ..., 2 by training one critic per theta, and 
     python q2_sweep.py                 # 21 thetas x 2 objectives (20-40 minutes on a CPU)
     python q2_sweep.py --dry-run       # 2 thetas x 5 steps: checks that everything runs
 
-Writes OUT/hellinger.png, OUT/wasserstein.png and OUT/estimates.json.
+Writes OUT/hellinger.png, OUT/wasserstein.png and OUT/estimates.json (OUT is --out, default
+q2_results); a dry run writes them to OUT_dryrun instead, so it never overwrites a real run's.
 """
 
 import argparse
@@ -20,6 +21,8 @@ from model import Critic  # noqa: E402
 from q2_sampler import distribution1  # noqa: E402
 from q2_solution import lp_reg, vf_squared_hellinger, vf_wasserstein_distance  # noqa: E402
 from tqdm import tqdm  # noqa: E402
+
+from coursekit.dry_run import flag_help, output_path  # noqa: E402
 
 THETAS = [round(0.1 * i, 1) for i in range(21)]
 OBJECTIVES = ("hellinger", "wasserstein")
@@ -79,8 +82,11 @@ def main(argv: list | None = None) -> dict:
     parser.add_argument("--eval-batches", type=int, default=20, help="batches of each estimate")
     parser.add_argument("--seed", type=int, default=0, help="seed of every critic and sampler")
     parser.add_argument("--out", type=Path, default=Path("q2_results"), help="output folder")
-    parser.add_argument("--dry-run", action="store_true", help="2 thetas x 5 steps, to check")
+    parser.add_argument(
+        "--dry-run", action="store_true", help=flag_help("2 thetas x 5 steps, to check")
+    )
     args = parser.parse_args(argv)
+    args.out = output_path(args.out, args.dry_run)
     thetas = THETAS
     if args.dry_run:
         thetas, args.steps, args.eval_batches = [0.0, 1.0], 5, 2

@@ -8,6 +8,7 @@ MNIST's 60000 training images are split (seeded) into 50000 for training and 100
 validation; the test set is MNIST's 10000 test images. Writes to --out: curves.png (negative
 ELBO, reconstruction and KL per epoch, training and validation), samples.png (100 samples),
 interpolations.png (3 pairs of test digits), history.json (every number) and conv_vae.pt.
+A dry run writes them to --out + _dryrun (conv_vae_results_dryrun), never over a real run's.
 """
 
 import argparse
@@ -23,6 +24,7 @@ from conv_vae import ConvVAE  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from coursekit.data import load_mnist  # noqa: E402
+from coursekit.dry_run import flag_help, output_path  # noqa: E402
 from coursekit.images import save_grid  # noqa: E402
 from coursekit.metrics import bits_per_dim, pixel_scale_nats  # noqa: E402
 from coursekit.seeding import seed_everything  # noqa: E402
@@ -157,12 +159,15 @@ def parse_args(argv: list | None) -> argparse.Namespace:
     p.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
     p.add_argument("--load", type=Path, default=None, help="start from these saved weights")
     p.add_argument("--out", type=Path, default=Path("conv_vae_results"), help="output folder")
-    p.add_argument("--dry-run", action="store_true", help="1 epoch of 2 batches per split")
+    p.add_argument(
+        "--dry-run", action="store_true", help=flag_help("1 epoch of 2 batches per split")
+    )
     return p.parse_args(argv)
 
 
 def main(argv: list | None = None) -> dict:
     args = parse_args(argv)
+    args.out = output_path(args.out, args.dry_run)
     seed_everything(args.seed)
     device = torch.device(args.device)
     pixels, _ = load_mnist("train", args.data_root)  # (60000, 28, 28) uint8

@@ -1,25 +1,16 @@
 """hw_vae Parts 4 and 5: the 2-D data sets are the handout's, and both run scripts' --dry-run
-train, evaluate and save every picture."""
+train, evaluate and save every picture, apart from a real run's."""
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+from dry_runs import run_dry
 
 REPO = Path(__file__).resolve().parent.parent
 HW = REPO / "solutions" / "hw_vae"
-
-
-def run(args: list, cwd: Path, data_root: Path | None = None) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1", MPLBACKEND="Agg")
-    if data_root is not None:
-        env["VAECOURSE_DATA"] = str(data_root)
-    return subprocess.run(
-        [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
-    )
 
 
 def vae2d():
@@ -61,9 +52,12 @@ def test_data_set_3_is_three_labelled_clusters():
 
 
 def test_run_vae2d_dry_run(tmp_path):
-    """Does `run_vae2d.py --dry-run` train the 5 models, print the numbers and save 5 PNGs?"""
-    proc = run([str(HW / "run_vae2d.py"), "--dry-run", "--out", str(tmp_path)], tmp_path)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    """Does `run_vae2d.py --dry-run` train the 5 models, print the numbers and save 5 PNGs in
+    vae2d_results_dryrun/, leaving a real run's vae2d_results/ as it was?"""
+    env = dict(os.environ, OMP_NUM_THREADS="1", MPLBACKEND="Agg")
+    proc = run_dry(HW / "run_vae2d.py", cwd=tmp_path, env=env)
+    out = tmp_path / "vae2d_results_dryrun"
+    assert out.name in proc.stdout
     assert proc.stdout.count("Part A, data set") == 4
     assert "negative IWAE with 100 samples" in proc.stdout
     pictures = {
@@ -73,27 +67,28 @@ def test_run_vae2d_dry_run(tmp_path):
         "partB_samples.png",
         "partB_latents.png",
     }
-    assert {p.name for p in tmp_path.iterdir()} == pictures | {"results.json"}
-    results = json.loads((tmp_path / "results.json").read_text())
+    assert {p.name for p in out.iterdir()} == pictures | {"results.json"}
+    results = json.loads((out / "results.json").read_text())
     assert set(results["A"]) == {"data1_diagonal", "data1_scalar", "data2_diagonal", "data2_scalar"}
     assert {"iwae_1", "iwae_100", "test"} <= set(results["B"])
 
 
 def test_run_conv_vae_dry_run(tmp_path, data_root):
-    """Does `run_conv_vae.py --dry-run` train, report nats and bits/dim, and save 3 PNGs?"""
-    proc = run(
-        [str(HW / "run_conv_vae.py"), "--dry-run", "--out", str(tmp_path)], tmp_path, data_root
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    """Does `run_conv_vae.py --dry-run` train, report nats and bits/dim, and save 3 PNGs in
+    conv_vae_results_dryrun/, leaving a real run's conv_vae_results/ as it was?"""
+    env = dict(os.environ, VAECOURSE_DATA=str(data_root), OMP_NUM_THREADS="1", MPLBACKEND="Agg")
+    proc = run_dry(HW / "run_conv_vae.py", cwd=tmp_path, env=env)
+    out = tmp_path / "conv_vae_results_dryrun"
     assert "Test negative ELBO" in proc.stdout and "bits/dim" in proc.stdout
-    assert {p.name for p in tmp_path.iterdir()} == {
+    assert out.name in proc.stdout
+    assert {p.name for p in out.iterdir()} == {
         "curves.png",
         "samples.png",
         "interpolations.png",
         "history.json",
         "conv_vae.pt",
     }
-    history = json.loads((tmp_path / "history.json").read_text())
+    history = json.loads((out / "history.json").read_text())
     test = history["test"]
     # bits/dim of 8-bit pixels: nelbo / (784 ln 2) + 8 (the 1/256 scaling of the dequantization)
     assert abs(test["bits_per_dim"] - (test["nelbo"] / (784 * np.log(2)) + 8)) < 1e-9

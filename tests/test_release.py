@@ -165,11 +165,14 @@ def tiny_repo(tmp_path: Path) -> Path:
             "solutions/hw_tiny/pkg/__pycache__/mod.cpython-311.pyc": b"\x00",
             "solutions/hw_tiny/checkpoints/vae/model-00001.pt": b"\x00",
             "solutions/hw_tiny/samples/grid.png": b"\x89PNG",
+            "solutions/hw_tiny/q3_results/wgan.pt": b"\x00",
+            "solutions/hw_tiny/svhn_vae_results/flow-gaussian_dryrun/model.pt": b"\x00",
             "solutions/hw_tiny/.ipynb_checkpoints/nb-checkpoint.ipynb": b"{}",
             "solutions/hw_tiny/stray.pyc": b"\x00",
             "coursekit/__init__.py": b'"""Shared."""\n',
             "coursekit/seeding.py": b"SEED = 0\n",
             "coursekit/notes.md": b"not shipped\n",
+            "requirements-student.txt": b"torch\n",
         },
     )
     for name, data in files.items():
@@ -180,7 +183,8 @@ def tiny_repo(tmp_path: Path) -> Path:
 
 
 def test_build_writes_exactly_the_release_files(tiny_repo: Path, tmp_path: Path) -> None:
-    """Are caches and artifacts left out, coursekit's .py files added, the list returned?"""
+    """Are caches and artifacts left out, coursekit's .py files and the student requirements
+    added, the list returned?"""
     written = build("hw_tiny", tmp_path / "out", repo=tiny_repo)
     expected = [
         "coursekit/__init__.py",
@@ -188,6 +192,7 @@ def test_build_writes_exactly_the_release_files(tiny_repo: Path, tmp_path: Path)
         "nb.ipynb",
         "pkg/__init__.py",
         "pkg/mod.py",
+        "requirements.txt",
         "weights.bin",
     ]
     assert written == [Path(p) for p in expected]
@@ -242,7 +247,12 @@ def test_main_replaces_the_folder(tiny_repo: Path, capsys: pytest.CaptureFixture
     assert main("hw_tiny", repo=tiny_repo) == 0
     assert not (tiny_repo / "hw_tiny" / "stale.py").exists()
     assert (tiny_repo / "hw_tiny" / "pkg" / "mod.py").exists()
-    assert sorted(p.name for p in tiny_repo.iterdir()) == ["coursekit", "hw_tiny", "solutions"]
+    assert sorted(p.name for p in tiny_repo.iterdir()) == [
+        "coursekit",
+        "hw_tiny",
+        "requirements-student.txt",
+        "solutions",
+    ]
     assert (tiny_repo / "hw_tiny").stat().st_mode == (tiny_repo / "coursekit").stat().st_mode
     assert main("hw_tiny", check=True, repo=tiny_repo) == 0
 

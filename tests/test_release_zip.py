@@ -1,5 +1,8 @@
-"""Tests of grader/release/zip_release.py: the student release handed out as a .zip."""
+"""Tests of grader/release/zip_release.py: the student release handed out as a .zip, complete
+with everything its handout runs."""
 
+import re
+import shlex
 import zipfile
 from pathlib import Path, PurePosixPath
 
@@ -9,6 +12,7 @@ from grader.release import REPO, ReleaseError, homeworks, main
 from grader.release import notebooks as nb
 from grader.release.bundle import list_files
 from grader.release.check_markers import find_regions
+from grader.release.copy_requirements import SOURCE
 
 HOMEWORKS = homeworks()
 
@@ -118,3 +122,75 @@ def test_zip_refuses_to_write_into_solutions() -> None:
     with pytest.raises(ReleaseError, match="source of truth"):
         main(HOMEWORKS[0], out=target)
     assert not target.exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Complete: every file the handout runs or names is in the zip
+# ---------------------------------------------------------------------------------------------
+
+FENCED = re.compile(r"^ *```[^\n]*\n(.*?)^ *```", re.DOTALL | re.MULTILINE)
+SPAN = re.compile(r"`([^`\n]+)`")
+FILE_NAME = re.compile(
+    r"[\w./-]+\.(?:py|ipynb|txt)"
+)  # what a handout names: code, notebooks, lists
+
+
+@pytest.fixture(scope="module")
+def unpacked(release_zip: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The release zip unpacked into a fresh folder: the homework folder a student gets."""
+    out = tmp_path_factory.mktemp("unpacked")
+    with zipfile.ZipFile(release_zip) as archive:
+        archive.extractall(out)
+    return out / release_zip.stem
+
+
+def _handout_code(handout: str) -> tuple[list[str], list[str]]:
+    """The lines of the handout's fenced code blocks, and its inline code spans."""
+    blocks = [line.strip() for block in FENCED.findall(handout) for line in block.splitlines()]
+    return blocks, SPAN.findall(FENCED.sub("", handout))
+
+
+def _run_files(command: str) -> list[str]:
+    """The files a shell command runs or reads from the homework folder: the script of
+    `python SCRIPT`, the list of `pip install -r LIST`, the notebook of `jupyter notebook NB`."""
+    words = shlex.split(command.split("#")[0])
+    if len(words) > 1 and re.fullmatch(r"python3?", words[0]) and words[1] != "-m":
+        return [words[1]]
+    if words[:2] == ["pip", "install"]:
+        return [words[i + 1] for i, word in enumerate(words[:-1]) if word == "-r"]
+    if words[:1] == ["jupyter"] and len(words) > 2:
+        return words[2:3]
+    return []
+
+
+def test_zip_holds_the_student_requirements(unpacked: Path) -> None:
+    """Does the homework folder hold requirements.txt, the course's one list of packages, and
+    does the handout's setup install it as written, from inside the folder?"""
+    assert (unpacked / "requirements.txt").read_bytes() == (REPO / SOURCE).read_bytes()
+    blocks, spans = _handout_code((unpacked / "README.md").read_text())
+    assert "pip install -r requirements.txt" in blocks + spans
+
+
+def test_every_command_of_the_handout_finds_its_file(unpacked: Path) -> None:
+    """Does every command the handout gives (python SCRIPT, pip install -r LIST, jupyter
+    notebook NB) find its file in the homework folder, where the handout runs it?"""
+    blocks, spans = _handout_code((unpacked / "README.md").read_text())
+    runs = [(command, name) for command in blocks + spans for name in _run_files(command)]
+    assert any(name.endswith(".py") for _, name in runs), "the handout should run a script"
+    assert [(c, name) for c, name in runs if not (unpacked / name).is_file()] == []
+
+
+def test_every_file_the_handout_names_is_shipped(unpacked: Path) -> None:
+    """Is every file the handout names in code (its file table, the files to submit, the
+    scripts it runs) in the homework folder, at that path or, for a short name such as
+    `models/vae.py`, under a folder of the release?"""
+    _, spans = _handout_code((unpacked / "README.md").read_text())
+    names = {word for span in spans for word in re.split(r"[\s,]+", span)}
+    named = sorted(name for name in names if FILE_NAME.fullmatch(name))
+    shipped = [path.relative_to(unpacked).as_posix() for path in unpacked.rglob("*")]
+    missing = [
+        name
+        for name in named
+        if name not in shipped and not any(path.endswith("/" + name) for path in shipped)
+    ]
+    assert named and missing == []

@@ -1,12 +1,12 @@
-"""Smoke tests: every run script and benchmark works end to end with --dry-run."""
+"""Smoke tests: every run script and benchmark works end to end with --dry-run, and leaves the
+outputs of a real run alone."""
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from dry_runs import run_dry
 
 REPO = Path(__file__).resolve().parent.parent
 HW = REPO / "solutions" / "hw_gmvae_iwae_ssvae"
@@ -17,50 +17,40 @@ EXPECTED = {
 }
 
 
-def run(cmd: list, cwd: Path, data_root: Path) -> subprocess.CompletedProcess:
-    env = dict(os.environ, VAECOURSE_DATA=str(data_root), PYTHONPATH=str(REPO))
-    return subprocess.run(
-        [sys.executable, *cmd], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
-    )
-
-
 @pytest.mark.parametrize("script", sorted(EXPECTED))
 def test_run_script_dry_run(script, tmp_path, data_root):
-    """Does `python SCRIPT --dry-run --train 2` train one step, evaluate and save its outputs?"""
-    args = [str(HW / script), "--dry-run"] + (["--train", "2"] if script != "run_ssvae.py" else [])
-    proc = run(args, tmp_path, data_root)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    for text in EXPECTED[script]:
+    """Does `python SCRIPT --dry-run --train 2` train one step, evaluate and save its outputs
+    under the run's name + _dryrun, leaving a real run's checkpoints and samples as they were?"""
+    args = ["--train", "2"] if script != "run_ssvae.py" else []
+    env = dict(os.environ, VAECOURSE_DATA=str(data_root))
+    proc = run_dry(HW / script, *args, cwd=tmp_path, env=env)
+    for text in EXPECTED[script] + ["_dryrun"]:
         assert text in proc.stdout, proc.stdout[-2000:]
+    (checkpoint,) = (tmp_path / "checkpoints").glob("*_dryrun/model-00001.pt")
     if script != "run_ssvae.py":
-        assert list((tmp_path / "samples").glob("*.png")), "no sample grid was saved"
+        assert (tmp_path / "samples" / f"{checkpoint.parent.name}.png").is_file()
 
 
-def test_training_benchmark_dry_run(data_root):
-    """Does the training benchmark run and print its JSON line?"""
-    proc = run([str(REPO / "benchmarks" / "bench_training.py"), "--dry-run"], REPO, data_root)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+def test_training_benchmark_dry_run(tmp_path, data_root):
+    """Does the training benchmark run, print its JSON line and write no file?"""
+    env = dict(os.environ, VAECOURSE_DATA=str(data_root))
+    proc = run_dry(REPO / "benchmarks" / "bench_training.py", cwd=tmp_path, env=env)
     assert '"benchmark": "training"' in proc.stdout.splitlines()[-1]
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_q2_sweep_dry_run(tmp_path):
-    """Does hw_vae's `q2_sweep.py --dry-run` train 2 x 2 critics and save both plots and JSON?"""
+    """Does hw_vae's `q2_sweep.py --dry-run` train 2 x 2 critics and save both plots and JSON in
+    q2_results_dryrun/, leaving a real run's q2_results/ as it was?"""
     script = REPO / "solutions" / "hw_vae" / "q2_sweep.py"
-    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
-    proc = subprocess.run(
-        [sys.executable, str(script), "--dry-run", "--out", str(tmp_path)],
-        cwd=script.parent,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert {p.name for p in tmp_path.iterdir()} == {
+    proc = run_dry(script, cwd=tmp_path, env=dict(os.environ, OMP_NUM_THREADS="1"))
+    out = tmp_path / "q2_results_dryrun"
+    assert str(out.name) in proc.stdout
+    assert {p.name for p in out.iterdir()} == {
         "hellinger.png",
         "wasserstein.png",
         "estimates.json",
     }
-    estimates = json.loads((tmp_path / "estimates.json").read_text())
+    estimates = json.loads((out / "estimates.json").read_text())
     assert estimates["theta"] == [0.0, 1.0]
     assert len(estimates["hellinger"]) == len(estimates["wasserstein"]) == 2

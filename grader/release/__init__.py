@@ -12,6 +12,7 @@ from .check_markers import MarkerError, check_markers
 from .clear_outputs import clear_outputs
 from .compare_folders import compare_folders
 from .copy_common import copy_common
+from .copy_requirements import copy_requirements
 from .copy_sources import copy_sources
 from .strip_solutions import strip_solutions
 
@@ -35,6 +36,10 @@ STEPS: tuple[Step, ...] = (
     # After check_markers and strip_solutions: the shared code is never parsed for markers nor
     # stubbed, so it ships byte for byte identical to <repo>/coursekit/.
     copy_common,
+    # Likewise after check_markers and strip_solutions: <repo>/requirements-student.txt ships
+    # as requirements.txt unchanged, and after copy_sources, so that a requirements.txt of the
+    # homework's own is refused instead of silently replaced.
+    copy_requirements,
 )
 REMEDY = "regenerate it with: python -m grader release {hw}"
 

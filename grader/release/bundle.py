@@ -3,8 +3,11 @@
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-# Never shipped: caches, and what training writes next to the code.
+# Never shipped: caches, and what training writes next to the code: checkpoints/, samples/,
+# the run scripts' output folders (q3_results/, conv_vae_results/, ...) and their dry runs'
+# (q3_results_dryrun/, see coursekit/dry_run.py).
 IGNORED_DIRS = frozenset({"__pycache__", "checkpoints", "samples", ".ipynb_checkpoints"})
+IGNORED_DIR_ENDINGS = ("_results", "_dryrun")
 IGNORED_SUFFIXES = frozenset({".pyc"})
 
 
@@ -14,7 +17,9 @@ class ReleaseError(ValueError):
 
 def is_ignored(relative: PurePosixPath) -> bool:
     """Is this path (relative to a homework folder) a cache or a training artifact?"""
-    in_ignored_dir = any(part in IGNORED_DIRS for part in relative.parts[:-1])
+    in_ignored_dir = any(
+        part in IGNORED_DIRS or part.endswith(IGNORED_DIR_ENDINGS) for part in relative.parts[:-1]
+    )
     return in_ignored_dir or relative.suffix in IGNORED_SUFFIXES
 
 

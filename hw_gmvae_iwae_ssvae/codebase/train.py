@@ -8,6 +8,7 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from codebase import utils as ut
+from coursekit.dry_run import dry_run_name, flag_help
 from coursekit.seeding import seed_everything
 
 BATCH_SIZE = 97  # odd on purpose, so that nobody hard-codes 100
@@ -66,15 +67,23 @@ def base_parser(description: str, iter_max: int) -> argparse.ArgumentParser:
     p.add_argument("--run", type=int, default=0, help="run id, also the random seed")
     p.add_argument("--overwrite", type=int, default=0, help="1 replaces earlier checkpoints")
     p.add_argument("--data-root", default=None, help="data folder (default: $VAECOURSE_DATA)")
-    p.add_argument("--dry-run", action="store_true", help="one step and a short evaluation")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help=flag_help(
+            "one step and a short evaluation",
+            "checkpoints/ and samples/ under the run name + '_dryrun'",
+        ),
+    )
     return p
 
 
 def start(args, name_fields: dict) -> tuple[str, object]:
     """Seed, load the data and return the run's model name and MNIST."""
-    if args.dry_run:  # one step, under its own name so that it never blocks a real run
-        args.iter_max, args.iter_save, args.overwrite = 1, 1, 1
     seed_everything(args.run)
     name = "_".join(f"{k}={v}" for k, v in name_fields.items()) + f"_run={args.run:04d}"
-    name += "_dryrun" if args.dry_run else ""
+    if args.dry_run:  # one step, under its own name so that it never touches a real run's files
+        args.iter_max, args.iter_save, args.overwrite = 1, 1, 1
+        name = dry_run_name(name)
+        print(f"dry run: saving as {name}, apart from the checkpoints and samples of real runs")
     return name, ut.get_mnist_data(root=args.data_root)

@@ -2,7 +2,8 @@
 
 Every --iter_save steps it saves a checkpoint (checkpoints/<name>/model-<step>.pt) and the grid
 (samples/<name>-<step>.png): stop once the rows show recognisable digits. `--grid CHECKPOINT`
-only draws the grid of a saved model.
+only draws the grid of a saved model. A dry run names its checkpoints and grids <name>_dryrun,
+so that it never overwrites, nor deletes, those of a real run.
 """
 
 import argparse
@@ -14,6 +15,7 @@ from codebase.models.fsvae import FSVAE
 from codebase.svhn import get_svhn_data, subset_with_fake_labels
 from codebase.train import train
 
+from coursekit.dry_run import dry_run_name, flag_help
 from coursekit.images import save_grid
 from coursekit.seeding import seed_everything
 
@@ -64,7 +66,10 @@ def parse_args() -> argparse.Namespace:
     p.add_argument(
         "--dry-run",
         action="store_true",
-        help="5 steps on the bundled 1083-image subset, with made-up labels",
+        help=flag_help(
+            "5 steps on the bundled 1083-image subset, with made-up labels",
+            "checkpoints/ and samples/ under the run name + '_dryrun'",
+        ),
     )
     return p.parse_args()
 
@@ -72,15 +77,17 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     seed_everything(args.run)
-    name = f"model=fsvae_run={args.run:04d}" + ("_dryrun" if args.dry_run else "")
+    name = f"model=fsvae_run={args.run:04d}"
+    name = dry_run_name(name) if args.dry_run else name
     model = FSVAE(name=name)
     if args.grid is not None:
         model.load_state_dict(torch.load(args.grid, map_location="cpu", weights_only=True))
         save_class_grid(model, Path("samples") / f"{args.grid.parent.name}-grid.png")
         return
-    if args.dry_run:  # a few steps under their own name, so that they never block a real run
+    if args.dry_run:  # a few steps under their own name, so that they never touch a real run's
         args.iter_max, args.iter_save, args.overwrite = 5, 5, 1
         data = subset_with_fake_labels(args.data_root)
+        print(f"dry run: saving as {name}, apart from the checkpoints and grids of real runs")
         print("dry run: the SVHN subset has no labels, so these labels are random")
     else:
         data = get_svhn_data(args.split, args.data_root)

@@ -7,7 +7,9 @@ end it evaluates the whole validation and test sets. Everything goes to --out (d
 svhn_vae_results/<prior>-<decoder>/): model.pt, history.json, curves.png (bits/dim of the
 three splits over training), samples.png (100 samples, 10 x 10) and interpolations.png (one
 row per test pair: the first image, 10 decoded points between the posterior means, the
-second image). `--draw CHECKPOINT` only redraws the two pictures of a saved model.pt.
+second image). `--draw CHECKPOINT` only redraws the two pictures of a saved model.pt. A dry
+run writes to that folder + _dryrun (svhn_vae_results/gaussian-gaussian_dryrun/), so that it
+never overwrites the model.pt of a real run.
 """
 
 import argparse
@@ -24,6 +26,7 @@ from svhn_vae.data import Splits, svhn_splits  # noqa: E402
 from svhn_vae.model import SVHNVAE  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
+from coursekit.dry_run import flag_help, output_path  # noqa: E402
 from coursekit.images import save_grid  # noqa: E402
 from coursekit.seeding import seed_everything  # noqa: E402
 
@@ -181,8 +184,11 @@ def parse_args() -> argparse.Namespace:
     p.add_argument(
         "--dry-run",
         action="store_true",
-        help="4 steps of 8 images on the subset; records every 2 steps and the final "
-        "evaluation on 16 validation and 16 test images",
+        help=flag_help(
+            "4 steps of 8 images on the subset; records every 2 steps and the final "
+            "evaluation on 16 validation and 16 test images",
+            "the output folder + '_dryrun'",
+        ),
     )
     return p.parse_args()
 
@@ -198,6 +204,7 @@ def main() -> None:
         checkpoint = torch.load(args.draw, map_location=args.device, weights_only=True)
         args.prior, args.decoder = checkpoint["prior"], checkpoint["decoder"]
     out = args.out or Path("svhn_vae_results") / f"{args.prior}-{args.decoder}"
+    out = output_path(out, args.dry_run)
     out.mkdir(parents=True, exist_ok=True)
     splits = svhn_splits(args.data_root, subset=args.subset)
     if args.dry_run:  # the final evaluation too: on 16 images of each held-out split

@@ -10,7 +10,8 @@ its first 80 % is the training set, whose last eighth (10 % of the data) is kept
 validation, and its last 20 % the test set. Every loss is in bits per dimension (nats / (2 ln 2)).
 
 Writes to --out: partA_curves.png, partA_samples.png, partB_curves.png, partB_samples.png,
-partB_latents.png and results.json; prints every final number.
+partB_latents.png and results.json; prints every final number. A dry run writes them to
+--out + _dryrun (vae2d_results_dryrun), never over a real run's.
 """
 
 import argparse
@@ -25,6 +26,7 @@ import torch  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 from vae2d import DECODERS, VAE2D, sample_data_1, sample_data_2, sample_data_3  # noqa: E402
 
+from coursekit.dry_run import flag_help, output_path  # noqa: E402
 from coursekit.seeding import seed_everything  # noqa: E402
 
 TERMS = ("nelbo", "kl", "rec")  # the order in which VAE2D.loss returns them
@@ -222,8 +224,11 @@ def main(argv: list | None = None) -> dict:
     p.add_argument("--count", type=int, default=100000, help="points per data set")
     p.add_argument("--seed", type=int, default=0, help="seed of the weights and of z")
     p.add_argument("--out", type=Path, default=Path("vae2d_results"), help="output folder")
-    p.add_argument("--dry-run", action="store_true", help="1 epoch on 2000 points per model")
+    p.add_argument(
+        "--dry-run", action="store_true", help=flag_help("1 epoch on 2000 points per model")
+    )
     args = p.parse_args(argv)
+    args.out = output_path(args.out, args.dry_run)
     if args.dry_run:
         args.epochs, args.count = 1, 2000
     seed_everything(args.seed)

@@ -7,7 +7,8 @@
 For each k it prints the validation ELBO after every epoch, then the test set's
 reconstruction term and KL term of eq. (6), and writes to OUT (default samples/vanilla_vae):
 samples_k{k}.png (100 random samples), reconstructions_k{k}.png (10 random test images, top,
-and their encode-decode, bottom) and results_k{k}.json (the numbers and the curve).
+and their encode-decode, bottom) and results_k{k}.json (the numbers and the curve). A dry run
+writes them to OUT_dryrun (samples/vanilla_vae_dryrun), never over a real run's.
 """
 
 import argparse
@@ -20,6 +21,7 @@ import torch
 from tqdm import tqdm
 from vanilla_vae import VanillaVAE, evaluate, load_splits
 
+from coursekit.dry_run import flag_help, output_path
 from coursekit.images import save_grid
 from coursekit.seeding import seed_everything
 
@@ -116,12 +118,17 @@ def parse(argv=None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=0, help="seed of weights, batches and pictures")
     p.add_argument("--out", type=Path, default=Path("samples/vanilla_vae"), help="output folder")
     p.add_argument("--data-root", default=None, help="data folder (default: $VAECOURSE_DATA)")
-    p.add_argument("--dry-run", action="store_true", help="one batch, 1 epoch, small evaluation")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help=flag_help("one batch, 1 epoch, small evaluation"),
+    )
     return p.parse_args(argv)
 
 
 def main(argv=None) -> list[dict]:
     args = parse(argv)
+    args.out = output_path(args.out, args.dry_run)
     if args.dry_run:
         args.epochs = 1
     data = load_splits(args.data_root, seed=args.seed)
