@@ -64,7 +64,7 @@ def toy(tmp_path: Path) -> Checks:
     """A homework of one student file with a working, a stubbed and a crashing function."""
     module = f"toy_{uuid.uuid4().hex}"  # a fresh name: no module cached by an earlier test
     (tmp_path / f"{module}.py").write_text(
-        "def done():\n    return 1\n\n\n"
+        "def done():\n    print('hello from the student')\n    return 1\n\n\n"
         "def todo():\n    raise NotImplementedError\n\n\n"
         "def broken():\n    return 1 / 0\n"
     )
@@ -176,6 +176,14 @@ def test_main_exit_status_and_table(toy: Checks, capsys: pytest.CaptureFixture) 
     with pytest.raises(SystemExit) as exc:
         toy.main(["9"])
     assert exc.value.code == 2
+
+
+def test_json_output_is_only_json(toy: Checks, capsys: pytest.CaptureFixture) -> None:
+    """With --json, is stdout the results alone, what the student's code prints sent to stderr?"""
+    assert toy.main(["--json", "1"]) == 1
+    out, err = capsys.readouterr()
+    assert [r["item"] for r in json.loads(out)] == ["1.1", "1.2"]
+    assert "hello from the student" in err
 
 
 def test_long_reasons_wrap_and_keep_the_remedy(toy: Checks) -> None:

@@ -9,6 +9,7 @@ same checks and returns plain data, for the grader.
 """
 
 import argparse
+import contextlib
 import importlib
 import json
 import sys
@@ -337,10 +338,12 @@ class Checks:
             return 0
         torch.set_num_threads(1)  # tiny tensors: one thread is fastest and leaves the others be
         start = time.perf_counter()
-        results = self.results(args.what, verbose=args.verbose)
-        if args.json:
+        if args.json:  # what the student's code prints goes to stderr, not into the JSON
+            with contextlib.redirect_stdout(sys.stderr):
+                results = self.results(args.what, verbose=args.verbose)
             print(json.dumps(results, indent=1))
-        else:
-            print(f"{self.homework}: public checks of {self.root}\n\n{self.table(results)}\n")
-            print(self.summary(results, time.perf_counter() - start))
+            return 0 if all(r["passed"] for r in results) else 1
+        results = self.results(args.what, verbose=args.verbose)
+        print(f"{self.homework}: public checks of {self.root}\n\n{self.table(results)}\n")
+        print(self.summary(results, time.perf_counter() - start))
         return 0 if all(r["passed"] for r in results) else 1
