@@ -178,6 +178,14 @@ def test_main_exit_status_and_table(toy: Checks, capsys: pytest.CaptureFixture) 
     assert exc.value.code == 2
 
 
+def test_a_repeated_reason_is_printed_once(toy: Checks) -> None:
+    """Does a failure with the same reason as the one above say so instead of repeating it?"""
+    row = {"item": "1.1", "name": "n", "passed": False, "message": "not implemented yet: f in g"}
+    table = toy.table([row, row, {**row, "message": "other"}])
+    assert table.count("not implemented yet") == 1
+    assert "-> same as above" in table and "-> other" in table
+
+
 def test_json_output_is_only_json(toy: Checks, capsys: pytest.CaptureFixture) -> None:
     """With --json, is stdout the results alone, what the student's code prints sent to stderr?"""
     assert toy.main(["--json", "1"]) == 1

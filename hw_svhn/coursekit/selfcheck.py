@@ -276,22 +276,29 @@ class Checks:
         """An exception in one line: its type, its message and where in the student's code."""
         text = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}".rstrip(": ")
         where = self._student_frame(exc.__traceback__)
-        return f"{text} (in {where[2]}, {where[0]} line {where[1]})" if where else text
+        if where is None:
+            return text
+        file, line, function = where
+        return f"{text} ({'' if function == '<module>' else f'in {function}, '}{file} line {line})"
 
     # ------------------------------------------------------------------------------ printing
 
     def table(self, results: list[dict]) -> str:
-        """The results as a table: item, check, PASS/FAIL, and under a failure its reason."""
-        lines = [f"{'item':<5} {'check':<{WIDTH - 13}} result"]
+        """The results as a table: item, check, PASS/FAIL, and under a failure its reason (or
+        "same as above" when the failure above had the same)."""
+        lines, previous = [f"{'item':<5} {'check':<{WIDTH - 13}} result"], None
         for r in results:
             name = textwrap.shorten(r["name"], WIDTH - 13, placeholder="...")
             lines.append(f"{r['item']:<5} {name:<{WIDTH - 13}} {'PASS' if r['passed'] else 'FAIL'}")
-            if not r["passed"]:
+            if not r["passed"] and r["message"] == previous:
+                lines.append(" " * 6 + "-> same as above")
+            elif not r["passed"]:
                 reason, _, trace = r["message"].partition("\n")
                 lines += textwrap.wrap(
                     reason, WIDTH, initial_indent=" " * 6 + "-> ", subsequent_indent=" " * 9
                 )
                 lines += [" " * 9 + t for t in trace.splitlines()]
+            previous = None if r["passed"] else r["message"]
         return "\n".join(lines)
 
     def summary(self, results: list[dict], seconds: float) -> str:
@@ -303,8 +310,8 @@ class Checks:
             counts += f", {len(failed)} fail" + (f" ({todo} not implemented yet)" if todo else "")
             advice = "Fix what the reasons above say, then run python check.py again."
         else:
-            advice = "Every check passes."
-        return f"{counts} ({seconds:.1f} s). {advice}\n{NOT_THE_GRADE}"
+            advice = "Nothing to fix that these checks can see."
+        return f"{counts} ({seconds:.1f} s).\n{advice}\n{NOT_THE_GRADE}"
 
     def _parser(self) -> argparse.ArgumentParser:
         """The command line's options, with the items and parts of this homework."""
