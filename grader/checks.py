@@ -8,68 +8,33 @@ import math
 
 import torch
 
-from grader.plugin import StudentCodeError
+from grader.messages import CallResult
 
 
 def fail(message: str):
     raise AssertionError(message)
 
 
-def run(sandbox, request: dict, timeout: float | None = None) -> dict:
-    """One worker call; the student's exception, hang or crash becomes a StudentCodeError."""
-    reply = sandbox.call(request, timeout)
-    if reply.ok:
-        if request.get("op") == "call" and not well_formed(reply.result, bool(request.get("grad"))):
-            raise StudentCodeError(
-                "failed", "the worker's reply is malformed: did your code change the grader's?"
-            )
-        return reply.result
-    status = {"exception": "failed", "timeout": "timeout", "crashed": "crashed"}[reply.status]
-    instructor = reply.error.get("traceback", "") + "\n--- worker log ---\n" + reply.log_tail
-    raise StudentCodeError(status, reply.student_message(), instructor)
-
-
-def well_formed(result, grads: bool) -> bool:
-    """Is this the shape of a 'call' reply: runs, each with tensor outputs (and gradients)?"""
-    runs = result.get("runs") if isinstance(result, dict) else None
-    return (
-        bool(runs)
-        and isinstance(runs, list)
-        and all(
-            isinstance(r, dict)
-            and isinstance(r.get("outputs"), list)
-            and all(isinstance(o, torch.Tensor) for o in r["outputs"])
-            and isinstance(r.get("inputs_changed"), list)
-            and (
-                not grads
-                or isinstance(r.get("grads"), dict)
-                and {"args", "params", "connected"} <= set(r["grads"])
-            )
-            for r in runs
-        )
-    )
-
-
-def outputs(result: dict, count: int, what: str, scalars: bool = False) -> list[torch.Tensor]:
+def outputs(result: CallResult, count: int, what: str, scalars: bool = False) -> list[torch.Tensor]:
     """Per output, the values of every repeat stacked along a new first dimension.
 
     scalars: each output is one number (shape () or (1,), the batch average), stacked to
     shape (repeats,).
     """
-    runs = result["runs"]
-    got = len(runs[0]["outputs"])
+    runs = [run.outputs for run in result.runs]
+    got = len(runs[0])
     if got != count:
         fail(f"{what} returned {got} value(s); it must return {count}")
     if scalars:
-        for i, o in enumerate(runs[0]["outputs"]):
+        for i, o in enumerate(runs[0]):
             if o.numel() != 1:
                 fail(
                     f"output {i} of {what} has shape {tuple(o.shape)}: each value the bound "
                     "returns is one number, averaged over the batch"
                 )
-        runs = [{"outputs": [o.reshape(()) for o in r["outputs"]]} for r in runs]
+        runs = [[o.reshape(()) for o in run] for run in runs]
     try:
-        stacked = [torch.stack([r["outputs"][i] for r in runs]) for i in range(count)]
+        stacked = [torch.stack([run[i] for run in runs]) for i in range(count)]
     except RuntimeError:
         fail(f"{what} returned values of different shapes in different calls")
     for i, t in enumerate(stacked):  # a NaN would pass every comparison below it

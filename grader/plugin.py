@@ -6,6 +6,8 @@ from dataclasses import dataclass
 import pytest
 
 from grader.results import TestResult
+from grader.sandbox import Sandbox
+from grader.submission import Staged
 
 TIERS = ("quick", "full")
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
@@ -31,6 +33,14 @@ class StudentCodeError(Exception):
         self.status, self.instructor = status, instructor
 
 
+class GraderError(Exception):
+    """The grader failed, not the student's code (e.g. the worker refused a request)."""
+
+    def __init__(self, message: str, instructor: str = ""):
+        super().__init__(message)
+        self.instructor = instructor
+
+
 CONTEXT = pytest.StashKey["Context"]()
 
 
@@ -40,8 +50,8 @@ class Context:
 
     homework: str
     tier: str
-    staged: object  # grader.submission.Staged
-    sandbox: object  # grader.sandbox.Sandbox
+    staged: Staged
+    sandbox: Sandbox
     data_root: str | None = None
 
 
@@ -127,3 +137,5 @@ class GradingPlugin:
             result.status = "error"
             result.output = "the grader itself failed on this test; course staff will look at it"
             result.instructor_output = "".join(traceback.format_exception(exc))
+            if isinstance(exc, GraderError):
+                result.instructor_output += f"\n{exc}\n{exc.instructor}"

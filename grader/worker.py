@@ -1,10 +1,11 @@
 """The untrusted side: imports a submission and runs what the trusted grader asks for.
 
 Run as `python -I worker.py TREE FD_IN FD_OUT THREADS [CONFIG_JSON]`. Requests and replies are
-length-prefixed torch.save payloads on two inherited pipes, so nothing the student prints can
-be mistaken for a reply. Replies hold only plain tensors, numbers, strings, lists and dicts,
-which the trusted side loads with torch.load(weights_only=True). This file imports nothing of
-the grader: it is copied next to the submission and runs there.
+the dataclasses of grader/messages.py, sent as frames on two inherited pipes, so nothing the
+student prints can be mistaken for a reply; replies hold only plain tensors, numbers, strings,
+lists and dicts, which the trusted side loads with torch.load(weights_only=True). This file
+imports nothing of the grader: the sandbox copies it, and messages.py as _grader_messages.py,
+next to the submission, and it runs there.
 
 Before anything of the student's is imported, the worker shuts itself in (`isolate`): started
 as root, it moves into fresh mount, network, PID and IPC namespaces, hides the grader's folders
@@ -18,13 +19,11 @@ import errno
 import importlib
 import importlib.abc
 import importlib.util
-import io
 import json
 import os
 import resource
 import signal
 import stat
-import struct
 import sys
 import traceback
 
@@ -40,6 +39,7 @@ SCRATCH = ("/tmp", "/var/tmp", "/dev/shm")  # shared writable places, replaced b
 
 ISOLATION: dict = {}  # what `isolate` achieved, reported to the trusted side by op "ping"
 REFERENCE: dict = {}  # module name -> source of the trusted modules, read before dropping root
+# (the helpers staged in TREE/_reference, and the message types beside this file)
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -168,6 +168,9 @@ def _shut_in(tree: str, config: dict, uid: int) -> None:
 def isolate(tree: str, config: dict) -> None:
     """Shut the worker in as far as this machine allows; record what was done in ISOLATION."""
     _read_reference(tree)
+    messages = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_grader_messages.py")
+    with open(messages, encoding="utf-8") as f:  # beside this file, and root's like it
+        REFERENCE["_grader_messages"] = f.read()
     sys.meta_path.insert(0, _ReferenceFinder())
     ISOLATION.update(user="unchanged", namespaces="none", hidden=[])
     uid = int(config.get("uid", 65534))
@@ -195,44 +198,34 @@ if __name__ == "__main__":
     isolate(sys.argv[1], json.loads(sys.argv[5]) if len(sys.argv) > 5 else {})
 
 import torch  # noqa: E402 - only after isolate(), see above
+from _grader_messages import (  # noqa: E402 - read into memory by isolate(), see above
+    Call,
+    CallResult,
+    ErrorInfo,
+    Grad,
+    Grads,
+    Import,
+    ImportResult,
+    Init,
+    Ping,
+    PingResult,
+    ProtocolError,
+    Reply,
+    Run,
+    Train,
+    TrainResult,
+    decode_request,
+    encode,
+    load_payload,
+    read_frame,
+    write_frame,
+)
 
 STATE = {"tainted": False}  # True once a trusted module replaced a student's one in sys.modules
 
 
 class SubmissionError(Exception):
     """The submission returned something unusable; the message is for the student."""
-
-
-# --------------------------------------------------------------------------- framing
-
-
-def read_message(fd: int):
-    head = _read_exact(fd, 8)
-    if head is None:
-        return None
-    (size,) = struct.unpack("<Q", head)
-    return torch.load(io.BytesIO(_read_exact(fd, size)), weights_only=True)
-
-
-def write_message(fd: int, obj) -> None:
-    buf = io.BytesIO()
-    torch.save(obj, buf)
-    data = buf.getvalue()
-    os.write(fd, struct.pack("<Q", len(data)))
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _read_exact(fd: int, n: int):
-    chunks, got = [], 0
-    while got < n:
-        chunk = os.read(fd, min(n - got, 1 << 20))
-        if not chunk:
-            return None
-        chunks.append(chunk)
-        got += len(chunk)
-    return b"".join(chunks)
 
 
 # --------------------------------------------------------------------------- resolution
@@ -250,7 +243,7 @@ def resolve(target: str):
     return module, obj
 
 
-def patch_helpers(patches: dict, modules: list) -> list:
+def patch_helpers(patches: dict[str, dict[str, str]], modules: list) -> list:
     """Replace helper functions by trusted ones, in their module and wherever imported by name.
 
     patches: {"codebase.utils": {"log_normal": "_reference.utils:log_normal", ...}}
@@ -271,6 +264,7 @@ def patch_helpers(patches: dict, modules: list) -> list:
 
 
 def unpatch(undo: list) -> None:
+    """Undo `patch_helpers`."""
     for holder, name, original in reversed(undo):
         setattr(holder, name, original)
 
@@ -285,7 +279,7 @@ def install(name: str, source: str) -> None:
     STATE["tainted"] = True
 
 
-def fallback_imports(fallbacks: dict, substitutes: dict) -> list:
+def fallback_imports(fallbacks: dict[str, str], substitutes: dict[str, str]) -> list[str]:
     """Import modules; one that fails is replaced by its trusted fallback. Returns notes.
 
     `substitutes` are replaced without trying: their import hung or killed an earlier worker.
@@ -406,14 +400,15 @@ def guard(writable: list, hidden: list) -> None:
 # --------------------------------------------------------------------------- values
 
 
-def plain(value, what: str):
+def plain(value, what: str) -> tuple[torch.Tensor, ...]:
     """Check that `value` is a tensor or a tuple of tensors; return detached plain copies."""
     if isinstance(value, (tuple, list)):
-        return [plain_tensor(v, f"{what}[{i}]") for i, v in enumerate(value)]
-    return [plain_tensor(value, what)]
+        return tuple(plain_tensor(v, f"{what}[{i}]") for i, v in enumerate(value))
+    return (plain_tensor(value, what),)
 
 
 def plain_tensor(value, what: str) -> torch.Tensor:
+    """A detached, contiguous copy of a tensor (or Parameter); anything else is refused."""
     if type(value) is torch.nn.Parameter:
         value = value.data
     if type(value) is not torch.Tensor:
@@ -421,111 +416,111 @@ def plain_tensor(value, what: str) -> torch.Tensor:
     return torch.Tensor.detach(value).clone().contiguous()
 
 
-def build(init: dict):
-    """Instantiate the class named by init['target'] and load init['state'] into it."""
-    _, cls = resolve(init["target"])
-    obj = cls(**init.get("kwargs", {}))
-    if "state" in init:
-        obj.load_state_dict(init["state"])
+def build(init: Init):
+    """Instantiate the class named by init.target and load init.state into it."""
+    _, cls = resolve(init.target)
+    obj = cls(**init.kwargs)
+    if init.state is not None:
+        obj.load_state_dict(init.state)
     return obj
 
 
 # --------------------------------------------------------------------------- operations
 
 
-def op_call(req: dict) -> dict:
+def op_call(req: Call) -> CallResult:
     """Call a function or a model method `repeat` times; gather outputs and gradients.
 
-    With req["init"], the object it builds is the method's owner, or, when init["arg"] is a
+    With req.init, the object it builds is the method's owner, or, when init.arg is a
     position, an argument of the function passed at that position (e.g. a critic network).
     """
-    notes = fallback_imports(req.get("fallbacks", {}), req.get("substitutes", {}))
-    module, fn = resolve(req["target"])
-    undo = patch_helpers(req.get("patches", {}), [module])
+    notes = fallback_imports(req.fallbacks, req.substitutes)
+    module, fn = resolve(req.target)
+    undo = patch_helpers(req.patches, [module])
     try:
-        obj = build(req["init"]) if "init" in req else None
-        if obj is not None and "arg" not in req["init"]:
-            fn = getattr(obj, req["target"].split(":")[1].split(".")[-1])
-        torch.manual_seed(req.get("seed", 0))
-        grad = req.get("grad")
-        runs = [one_call(fn, obj, req, grad) for _ in range(req.get("repeat", 1))]
+        obj = build(req.init) if req.init is not None else None
+        if obj is not None and req.init.arg is None:
+            fn = getattr(obj, req.target.split(":")[1].split(".")[-1])
+        torch.manual_seed(req.seed)
+        runs = tuple(one_call(fn, obj, req) for _ in range(req.repeat))
     finally:
         unpatch(undo)
-    return {"runs": runs, "notes": notes}
+    return CallResult(runs, tuple(notes))
 
 
-def one_call(fn, obj, req: dict, grad) -> dict:
-    args = [a.clone() if isinstance(a, torch.Tensor) else a for a in req.get("args", [])]
-    if obj is not None and "arg" in req["init"]:
-        args.insert(int(req["init"]["arg"]), obj)
+def one_call(fn, obj, req: Call) -> Run:
+    """One call of `fn` on fresh copies of the request's arguments."""
+    args = [a.clone() if isinstance(a, torch.Tensor) else a for a in req.args]
+    if obj is not None and req.init.arg is not None:
+        args.insert(req.init.arg, obj)
     originals = [a.clone() if isinstance(a, torch.Tensor) else None for a in args]
-    for i in (grad or {}).get("args", []):
+    grad = req.grad
+    for i in grad.args if grad else ():
         args[i].requires_grad_(True)
     if obj is not None:
         obj.zero_grad(set_to_none=True)
-    with torch.set_grad_enabled(bool(grad)):
-        out = fn(*args, **req.get("kwargs", {}))
-    result = {"outputs": plain(out, "the return value")}
-    result["inputs_changed"] = [
+    with torch.set_grad_enabled(grad is not None):
+        out = fn(*args, **req.kwargs)
+    outputs = plain(out, "the return value")
+    changed = tuple(
         bool(o is not None and not torch.equal(torch.Tensor.detach(a), o))
         for a, o in zip(args, originals)
-    ]
-    if grad:
-        result["grads"] = gradients(out, args, obj, grad)
-    return result
+    )
+    return Run(outputs, changed, gradients(out, args, obj, grad) if grad else None)
 
 
-def gradients(out, args: list, obj, grad: dict) -> dict:
-    """Backpropagate from output grad['output'] (summed); return input and parameter grads."""
+def gradients(out, args: list, obj, grad: Grad) -> Grads:
+    """Backpropagate from output grad.output (summed); return input and parameter grads."""
     outs = out if isinstance(out, (tuple, list)) else [out]
-    target = outs[grad.get("output", 0)]
+    target = outs[grad.output]
     if not (isinstance(target, torch.Tensor) and target.requires_grad):
-        return {"args": [None for _ in grad.get("args", [])], "params": {}, "connected": False}
+        return Grads(tuple(None for _ in grad.args), {}, False)
     target.sum().backward()
-    arg_grads = [
-        None if args[i].grad is None else plain_tensor(args[i].grad, "grad")
-        for i in grad.get("args", [])
-    ]
+    arg_grads = tuple(
+        None if args[i].grad is None else plain_tensor(args[i].grad, "grad") for i in grad.args
+    )
     params = {}
     if obj is not None:
         named = dict(obj.named_parameters())
-        for name in grad.get("params", []):
+        for name in grad.params:
             g = named[name].grad
             params[name] = torch.zeros_like(named[name]) if g is None else plain_tensor(g, name)
-    return {"args": arg_grads, "params": params, "connected": True}
+    return Grads(arg_grads, params, True)
 
 
-def op_train(req: dict) -> dict:
+def op_train(req: Train) -> TrainResult:
     """Build a model, train it with the provided loop, return its state dict."""
-    notes = fallback_imports(req.get("fallbacks", {}), req.get("substitutes", {}))
-    _, loop = resolve(req["loop"])
-    torch.set_num_threads(req.get("threads", torch.get_num_threads()))
-    torch.manual_seed(req.get("seed", 0))
-    model = build(req["init"])
-    data = type("Data", (), dict(req["data"]))()
-    loop(model, data, **req.get("loop_kwargs", {}))
-    return {"state": {k: plain_tensor(v, k) for k, v in model.state_dict().items()}, "notes": notes}
+    notes = fallback_imports(req.fallbacks, req.substitutes)
+    _, loop = resolve(req.loop)
+    torch.set_num_threads(req.threads)
+    torch.manual_seed(req.seed)
+    model = build(req.init)
+    data = type("Data", (), dict(req.data))()
+    loop(model, data, **req.loop_kwargs)
+    state = {k: plain_tensor(v, k) for k, v in model.state_dict().items()}
+    return TrainResult(state, tuple(notes))
 
 
-def op_import(req: dict) -> dict:
+def op_import(req: Import) -> ImportResult:
+    """Import the modules in order; report each failure (anything, SystemExit included)."""
     errors = {}
-    for name in req["modules"]:
+    for name in req.modules:
         try:
             importlib.import_module(name)
         except BaseException as exc:  # noqa: BLE001 - report anything, including SystemExit
             errors[name] = describe(exc)
-    return {"errors": errors}
+    return ImportResult(errors)
 
 
 OPS = {
-    "call": op_call,
-    "train": op_train,
-    "import": op_import,
-    "ping": lambda req: {"isolation": dict(ISOLATION)},
+    Call: op_call,
+    Train: op_train,
+    Import: op_import,
+    Ping: lambda req: PingResult(dict(ISOLATION)),
 }
 
 
-def describe(exc: BaseException) -> dict:
+def describe(exc: BaseException) -> ErrorInfo:
     """The exception as plain strings, with the traceback trimmed to the submission's frames."""
     frames = [
         f
@@ -542,28 +537,31 @@ def describe(exc: BaseException) -> dict:
     if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
         limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0] >> 20
         message += f" (while grading, output and files are limited to {limit} MB)"
-    return {
-        "type": type(exc).__name__,
-        "message": message,
-        "where": where,
-        "traceback": tb[-20000:],
-    }
+    return ErrorInfo(type(exc).__name__, message, where, tb[-20000:])
+
+
+def answer(data: bytes) -> Reply:
+    """The reply to one request frame: its result, or the error that replaced it."""
+    try:
+        request = decode_request(load_payload(data))
+    except (ProtocolError, RuntimeError, EOFError, ValueError) as exc:  # a grader bug
+        message = f"the grader sent a malformed request: {exc}"
+        return Reply(ok=False, error=ErrorInfo("ProtocolError", message, origin="grader"))
+    try:
+        return Reply(ok=True, result=OPS[type(request)](request))
+    except BaseException as exc:  # noqa: BLE001 - SystemExit and friends are results too
+        return Reply(ok=False, error=describe(exc))
 
 
 def serve(fd_in: int, fd_out: int) -> None:
-    while True:
-        req = read_message(fd_in)
-        if req is None:
-            return
-        try:
-            reply = {"ok": True, "result": OPS[req["op"]](req)}
-        except BaseException as exc:  # noqa: BLE001 - SystemExit and friends are results too
-            reply = {"ok": False, "error": describe(exc)}
-        reply["restart"] = STATE["tainted"]
-        write_message(fd_out, reply)
+    """Answer requests until the grader closes the channel."""
+    while (data := read_frame(fd_in)) is not None:
+        reply = answer(data)
+        write_frame(fd_out, encode(Reply(reply.ok, reply.result, reply.error, STATE["tainted"])))
 
 
 def main() -> None:
+    """Serve a submission's tree: `python -I worker.py TREE FD_IN FD_OUT THREADS CONFIG`."""
     tree, fd_in, fd_out, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
     config = json.loads(sys.argv[5]) if len(sys.argv) > 5 else {}
     sys.path.insert(0, tree)

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from grader import homeworks
-from grader.checks import run
+from grader.calls import run
 from grader.hw_vae import calibrate, protocol
 from grader.sandbox import Limits, Sandbox
 from grader.submission import stage
@@ -33,13 +33,13 @@ def sandbox(tmp_path):
 def test_worker_trains_and_estimates_like_the_reference(sandbox, data):
     """Do the worker's training (1 epoch, 640 images) and its log p(x) match the reference's?"""
     train_x, test_x = data.train_x[:640], data.test_x[::500]  # 20 test images, all digits
-    state = run(sandbox, protocol.train_request(train_x, seed=3, threads=1, epochs=1))["state"]
+    state = run(sandbox, protocol.train_request(train_x, seed=3, threads=1, epochs=1)).state
     reference, _ = protocol.train_reference(SimpleNamespace(train_x=train_x), seed=3, epochs=1)
     assert state.keys() == reference.keys()
     for name in state:
         torch.testing.assert_close(state[name], reference[name], rtol=1e-4, atol=1e-5)
     reply = run(sandbox, protocol.log_likelihood_request(state, test_x, seed=5))
-    (values,) = reply["runs"][0]["outputs"]
+    (values,) = reply.runs[0].outputs
     assert values.shape == (20,) and torch.isfinite(values).all()
     expected = protocol.log_likelihood(state, test_x, seed=5)
     assert values.mean().item() == pytest.approx(expected, rel=1e-5)

@@ -11,6 +11,7 @@ import pytest
 from hostile import CANARY, CASES, KEEP, REPO, RESULTS, SECRETS_TEXT, grade
 from submissions import scores_by_item
 
+from grader.messages import Import, Ping
 from grader.serialize import table
 
 TRACKED = subprocess.run(
@@ -52,7 +53,7 @@ def isolated(tmp_path_factory) -> bool:
     )
     sandbox = Sandbox(staged.tree)
     try:
-        facts = sandbox.call({"op": "ping"}).result["isolation"]
+        facts = sandbox.call(Ping()).result.isolation
     finally:
         sandbox.close()
     return facts["user"] == "uid 65534" and "pid" in facts["namespaces"]
@@ -144,11 +145,11 @@ def test_worker_refuses_with_or_without_namespaces(isolate, tmp_path):
     (staged.tree / "probe.py").write_text(source)
     sandbox = Sandbox(staged.tree, Limits(isolate=isolate, timeout=30))
     try:
-        facts = sandbox.call({"op": "ping"}).result["isolation"]
-        reply = sandbox.call({"op": "import", "modules": ["probe"]})
+        facts = sandbox.call(Ping()).result.isolation
+        reply = sandbox.call(Import(("probe",)))
     finally:
         sandbox.close()
-    outcomes = ast.literal_eval(reply.result["errors"]["probe"]["message"])
+    outcomes = ast.literal_eval(reply.result.errors["probe"].message)
     for action in ("read", "network", "process", "write", "signal"):
         assert outcomes[action].startswith("PermissionError"), outcomes
     assert not Path(CANARY).exists()

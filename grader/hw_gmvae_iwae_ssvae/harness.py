@@ -9,8 +9,9 @@ from pathlib import Path
 
 import torch
 
-from grader import reference
-from grader.checks import run
+from grader import calls, reference
+from grader.messages import CallResult, Grad, Init
+from grader.sandbox import Sandbox
 
 HW = "hw_gmvae_iwae_ssvae"
 WEIGHTS = Path(__file__).resolve().parent / "weights"
@@ -53,47 +54,57 @@ def reference_model(kind: str, state: dict):
 
 
 def utils_call(
-    sandbox, name: str, *args, repeat: int = 1, seed: int = 0, grad=None, trusted: tuple = ()
-) -> dict:
+    sandbox: Sandbox,
+    name: str,
+    *args,
+    repeat: int = 1,
+    seed: int = 0,
+    grad: Grad | None = None,
+    trusted: tuple = (),
+) -> CallResult:
     """Call the student's codebase.utils.<name>; helpers in `trusted` are replaced first."""
     patches = {"codebase.utils": {h: f"_reference.utils:{h}" for h in trusted}}
-    request = {
-        "op": "call",
-        "target": f"codebase.utils:{name}",
-        "args": list(args),
-        "repeat": repeat,
-        "seed": seed,
-        "grad": grad,
-        "patches": patches,
-    }
-    return run(sandbox, request)
+    return calls.function(
+        sandbox,
+        f"codebase.utils:{name}",
+        *args,
+        repeat=repeat,
+        seed=seed,
+        grad=grad,
+        patches=patches,
+    )
+
+
+def model_init(kind: str, state: dict) -> Init:
+    """The student's model of `kind`, built as the handout does and holding `state`."""
+    module, cls, kwargs = MODELS[kind]
+    return Init(f"{module}:{cls}", kwargs, state)
 
 
 def model_call(
-    sandbox,
+    sandbox: Sandbox,
     kind: str,
     method: str,
     state: dict,
     *args,
     repeat: int = 1,
     seed: int = 0,
-    grad=None,
+    grad: Grad | None = None,
     timeout: float | None = None,
-) -> dict:
+) -> CallResult:
     """Call the student's <Model>.<method> on `state`, with trusted helpers."""
-    module, cls, kwargs = MODELS[kind]
-    request = {
-        "op": "call",
-        "target": f"{module}:{cls}.{method}",
-        "args": list(args),
-        "init": {"target": f"{module}:{cls}", "kwargs": kwargs, "state": state},
-        "repeat": repeat,
-        "seed": seed,
-        "grad": grad,
-        "fallbacks": TRUSTED_UTILS,
-        "patches": {"codebase.utils": {h: f"_reference.utils:{h}" for h in HELPERS}},
-    }
-    return run(sandbox, request, timeout)
+    return calls.method(
+        sandbox,
+        model_init(kind, state),
+        method,
+        *args,
+        repeat=repeat,
+        seed=seed,
+        grad=grad,
+        timeout=timeout,
+        fallbacks=TRUSTED_UTILS,
+        patches={"codebase.utils": {h: f"_reference.utils:{h}" for h in HELPERS}},
+    )
 
 
 def reference_runs(fn, repeat: int, seed: int = 1234) -> list[torch.Tensor]:
@@ -119,9 +130,9 @@ def reference_grads(
     return {p: torch.stack(v) for p, v in grads.items()}
 
 
-def student_grads(result: dict, params: list) -> dict:
+def student_grads(result: CallResult, params: list) -> dict:
     """Parameter gradients of every repeat of a model_call made with grad=..."""
-    return {p: torch.stack([r["grads"]["params"][p] for r in result["runs"]]) for p in params}
+    return {p: torch.stack([r.grads.params[p] for r in result.runs]) for p in params}
 
 
 def project(g: torch.Tensor, k: int = 8) -> torch.Tensor:

@@ -12,6 +12,7 @@ import torch
 
 from grader.checks import assert_close, assert_random, assert_same_mean, fail, outputs
 from grader.hw_gmvae_iwae_ssvae import harness
+from grader.messages import Grad
 
 # Student calls per check, and the reference's (computed once per process, so they are cheap):
 # with 100 calls the standard error of rec is about 0.06 nats, and a gradient that misses the
@@ -124,7 +125,7 @@ def test_elbo_gradients(sandbox, weights, images, kind):
         weights,
         images,
         repeat=GRAD_REPEATS,
-        grad={"output": 0, "params": list(params)},
+        grad=Grad(output=0, params=params),
     )
     got, want = harness.student_grads(result, list(params)), reference_gradients(kind, params)
     for p in params:

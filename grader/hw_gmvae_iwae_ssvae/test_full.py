@@ -6,14 +6,15 @@ code in the trusted process, so a submission is judged by the model its own loss
 against bands calibrated from reference runs (see bands.py).
 """
 
-import dataclasses
 import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from grader.checks import fail, run
+from grader.calls import run
+from grader.checks import fail
 from grader.hw_gmvae_iwae_ssvae import bands, protocol
+from grader.messages import Init, Train
 from grader.sandbox import Sandbox
 
 pytestmark = pytest.mark.tier("full")
@@ -82,13 +83,9 @@ def trained(request, grading, mnist):
     workers, pools, futures = [], [], {}
     for n, (kinds, threads, idle) in enumerate(lanes):
         alone = len(lanes) == 1
-        limits = dataclasses.replace(
-            grading.sandbox.limits,
-            threads=ALONE_THREADS if alone else threads,
-            background=idle and not alone,
+        worker = grading.sandbox.sibling(
+            threads=ALONE_THREADS if alone else threads, background=idle and not alone
         )
-        worker = Sandbox(grading.sandbox.tree, limits)
-        worker.broken, worker.substitutes = grading.sandbox.broken, grading.sandbox.substitutes
         workers.append(worker)
         pools.append(pool := ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"lane{n}"))
         for kind in kinds:
@@ -101,22 +98,21 @@ def trained(request, grading, mnist):
         worker.close()
 
 
-def train_and_evaluate(sandbox, kind: str, data) -> dict:
+def train_and_evaluate(sandbox: Sandbox, kind: str, data) -> dict:
     module, cls, kwargs, iters, y_status = protocol.MODELS[kind]
-    request = {
-        "op": "train",
-        "loop": "codebase.train:train",
-        "seed": SEED,
-        "threads": sandbox.limits.threads,
-        "init": {"target": f"{module}:{cls}", "kwargs": kwargs},
-        "data": {
+    request = Train(
+        loop="codebase.train:train",
+        init=Init(f"{module}:{cls}", kwargs),
+        data={
             "train_x": data.train_x,
             "labelled_x": data.labelled_x,
             "labelled_y": data.labelled_y,
         },
-        "loop_kwargs": {"iter_max": iters, "y_status": y_status, "progress": False},
-    }
-    state = run(sandbox, request, timeout=TIMEOUT[kind])["state"]
+        loop_kwargs={"iter_max": iters, "y_status": y_status, "progress": False},
+        seed=SEED,
+        threads=sandbox.limits.threads,
+    )
+    state = run(sandbox, request, timeout=TIMEOUT[kind]).state
     if not protocol.nan_free(state):
         fail(f"training the {kind} produced NaN or infinite weights")
     return protocol.evaluate(kind, state, data)

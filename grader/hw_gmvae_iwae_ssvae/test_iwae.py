@@ -11,6 +11,7 @@ import torch
 
 from grader.checks import assert_same_mean, check_finite, fail, outputs
 from grader.hw_gmvae_iwae_ssvae import harness
+from grader.messages import Grad
 
 # number of samples -> (images used, student calls); the reference makes REF_FACTOR x more calls.
 # A comparison of niwae has a standard error of about 0.07 nats for iw=1 and iw=10 and 0.12 for
@@ -167,7 +168,7 @@ def test_iwae_gradients(sandbox, weights, images, kind):
         images[:GRAD_IMAGES],
         10,
         repeat=GRAD_REPEATS,
-        grad={"output": 0, "params": params},
+        grad=Grad(output=0, params=tuple(params)),
     )
     got, want = harness.student_grads(result, params), reference_gradients(kind)
     for p in params:

@@ -11,6 +11,7 @@ import torch
 
 from grader.checks import assert_close, assert_random, assert_same_mean, fail, outputs
 from grader.hw_gmvae_iwae_ssvae import harness
+from grader.messages import Grad
 
 # rec's standard error is about 0.1 nats with 40 calls; with q(y|x) detached from the label
 # weights, the classifier's gradient is about 10 standard errors off (the reference's 160 calls
@@ -105,7 +106,7 @@ def test_ssvae_gradients(sandbox, weights, images):
     """Gradients of nelbo reach q(y|x) through the label weights and q(z|x,y) through z"""
     params = list(GRAD_PARAMS)
     result, _ = student(
-        sandbox, weights, images, repeat=GRAD_REPEATS, grad={"output": 0, "params": params}
+        sandbox, weights, images, repeat=GRAD_REPEATS, grad=Grad(output=0, params=tuple(params))
     )
     got, want = harness.student_grads(result, params), reference_gradients()
     for p, remedy in GRAD_PARAMS.items():

@@ -7,6 +7,7 @@ import torch
 
 from grader.checks import assert_close, check_finite, check_shape, fail, outputs
 from grader.hw_gmvae_iwae_ssvae.harness import utils_call
+from grader.messages import Grad
 
 MEANS = torch.tensor([-2.0, 0.0, 0.5, 3.0, 1.0])
 VARIANCES = torch.tensor([0.01, 1.0, 4.0, 0.25, 9.0])  # several != 1 so that std != variance
@@ -65,14 +66,14 @@ def test_sample_gaussian_moments(sandbox):
 def test_sample_gaussian_reparameterized(sandbox):
     """Gradients reach m and v through z = m + sqrt(v) * eps (the reparameterization trick)"""
     m, v = gaussian_inputs(rows=200, dtype=torch.float64)
-    grad = {"args": [0, 1], "output": 0}
-    run = utils_call(sandbox, "sample_gaussian", m, v, seed=5, grad=grad)["runs"][0]
-    if not run["grads"]["connected"] or None in run["grads"]["args"]:
+    grad = Grad(output=0, args=(0, 1))
+    run = utils_call(sandbox, "sample_gaussian", m, v, seed=5, grad=grad).runs[0]
+    if not run.grads.connected or None in run.grads.args:
         fail(
             "no gradient flows from z back to m and v: draw the noise separately and build "
             "z from m and v (torch.normal(m, std) is not differentiable)"
         )
-    z, (dm, dv) = run["outputs"][0], run["grads"]["args"]
+    z, (dm, dv) = run.outputs[0], run.grads.args
     check_shape(z, m.shape, "sample_gaussian(m, v)")
     assert_close(dm, torch.ones_like(m), "dz/dm (summed over z)", rtol=1e-6, atol=1e-6)
     # z = m + sqrt(v) eps  =>  dz/dv = eps / (2 sqrt(v)) = (z - m) / (2 v)

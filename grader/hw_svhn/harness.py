@@ -11,12 +11,14 @@ from pathlib import Path
 
 import torch
 
-from grader import reference
-from grader.checks import run
+from grader import calls, reference
+from grader.messages import CallResult, Grad, Init
+from grader.sandbox import Sandbox
 
 HW = "hw_svhn"
 FSVAE_WEIGHTS = Path(__file__).resolve().parent / "weights" / "fsvae.pt"
 FSVAE = ("codebase.models.fsvae", "FSVAE")
+FLOW = "svhn_vae.flow:AutoregressiveFlowPrior"
 UTILS_HELPERS = (
     "sample_gaussian",
     "log_normal",
@@ -36,36 +38,6 @@ Q2 = ("vf_wasserstein_distance", "lp_reg")
 TRUSTED_Q2 = {
     m: {f: f"_reference.q2_solution:{f}" for f in Q2} for m in ("q2_solution", "q3_solution")
 }
-
-
-def call(
-    sandbox,
-    target: str,
-    *args,
-    init: dict | None = None,
-    patches: dict | None = None,
-    fallbacks: dict | None = None,
-    repeat: int = 1,
-    seed: int = 0,
-    grad=None,
-    kwargs: dict | None = None,
-    timeout: float | None = None,
-) -> dict:
-    """One 'call' request: the student's `target` ('module:function' or 'module:Class.method')."""
-    request = {
-        "op": "call",
-        "target": target,
-        "args": list(args),
-        "repeat": repeat,
-        "seed": seed,
-        "grad": grad,
-        "patches": patches or {},
-        "kwargs": kwargs or {},
-        "fallbacks": fallbacks or {},
-    }
-    if init is not None:
-        request["init"] = init
-    return run(sandbox, request, timeout)
 
 
 # ------------------------------------------------------------------------------------ FSVAE
@@ -138,15 +110,20 @@ def reference_fsvae(state: dict):
 
 
 def fsvae_call(
-    sandbox, method: str, state: dict, *args, repeat: int = 1, seed: int = 0, grad=None
-) -> dict:
+    sandbox: Sandbox,
+    method: str,
+    state: dict,
+    *args,
+    repeat: int = 1,
+    seed: int = 0,
+    grad: Grad | None = None,
+) -> CallResult:
     """The student's FSVAE.<method> on `state`, with the trusted utils.py helpers."""
-    init = {"target": f"{FSVAE[0]}:{FSVAE[1]}", "kwargs": {}, "state": state}
-    return call(
+    return calls.method(
         sandbox,
-        f"{FSVAE[0]}:{FSVAE[1]}.{method}",
+        Init(f"{FSVAE[0]}:{FSVAE[1]}", {}, state),
+        method,
         *args,
-        init=init,
         patches=TRUSTED_UTILS,
         fallbacks={"codebase.utils": "_reference.utils"},
         repeat=repeat,
@@ -191,12 +168,17 @@ def reference_flow(channels: int, hidden: int, state: dict):
 
 
 def flow_call(
-    sandbox, method: str, channels: int, hidden: int, state: dict, z: torch.Tensor, grad=None
-) -> dict:
+    sandbox: Sandbox,
+    method: str,
+    channels: int,
+    hidden: int,
+    state: dict,
+    z: torch.Tensor,
+    grad: Grad | None = None,
+) -> CallResult:
     """The student's AutoregressiveFlowPrior.<method>(z), built with the trusted masks."""
-    target = "svhn_vae.flow:AutoregressiveFlowPrior"
-    init = {"target": target, "kwargs": {"channels": channels, "hidden": hidden}, "state": state}
-    return call(sandbox, f"{target}.{method}", z, init=init, patches=TRUSTED_MASK, grad=grad)
+    init = Init(FLOW, {"channels": channels, "hidden": hidden}, state)
+    return calls.method(sandbox, init, method, z, patches=TRUSTED_MASK, grad=grad)
 
 
 def probes(shape: tuple, seed: int, delta: float = 1.0) -> torch.Tensor:
@@ -238,8 +220,11 @@ def mask_layer_state(in_c: int, out_c: int, k: int, seed: int) -> dict:
 # -------------------------------------------------------------------------------- logistic
 
 
-def logistic_call(sandbox, x: torch.Tensor, params: torch.Tensor, grad=None) -> dict:
-    return call(
+def logistic_call(
+    sandbox: Sandbox, x: torch.Tensor, params: torch.Tensor, grad: Grad | None = None
+) -> CallResult:
+    """The student's discretized_logistic_mixture_log_prob(x, params)."""
+    return calls.function(
         sandbox, "svhn_vae.logistic:discretized_logistic_mixture_log_prob", x, params, grad=grad
     )
 

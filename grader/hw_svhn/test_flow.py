@@ -14,9 +14,10 @@ import math
 import pytest
 import torch
 
-from grader import reference
+from grader import calls, reference
 from grader.checks import assert_close, check_shape, fail, outputs
 from grader.hw_svhn import harness
+from grader.messages import Grad, Init
 
 LAYER = "svhn_vae.flow:MaskedConv2d"
 PIXELCNN = "svhn_vae.flow:ShallowPixelCNN"
@@ -59,12 +60,9 @@ def compare_patterns(got: torch.Tensor, want: torch.Tensor, width: int, what: st
 
 def layer_pattern(sandbox, mask_type: str, k: int, size: int = 6) -> torch.Tensor:
     shape = (2, size, size)
-    init = {
-        "target": LAYER,
-        "kwargs": {"mask_type": mask_type, "in_channels": 2, "out_channels": 3, "kernel_size": k},
-        "state": harness.mask_layer_state(2, 3, k, seed=k),
-    }
-    result = harness.call(sandbox, f"{LAYER}.forward", harness.probes(shape, seed=k), init=init)
+    kwargs = {"mask_type": mask_type, "in_channels": 2, "out_channels": 3, "kernel_size": k}
+    init = Init(LAYER, kwargs, harness.mask_layer_state(2, 3, k, seed=k))
+    result = calls.method(sandbox, init, "forward", harness.probes(shape, seed=k))
     (out,) = outputs(result, 1, f"MaskedConv2d('{mask_type}', k={k})")
     check_shape(out[0], (2 * (1 + size * size), 3, size, size), "the layer's output")
     return harness.dependencies(out[0], shape)
@@ -109,14 +107,8 @@ def test_pixelcnn_is_autoregressive(sandbox):
     """The shallow PixelCNN built from your masks: each output depends on earlier inputs only"""
     shape = (2, 5, 5)
     x = harness.probes(shape, seed=9)
-    init = {
-        "target": PIXELCNN,
-        "kwargs": {"in_channels": 2, "out_channels": 4, "hidden": 8},
-        "state": pixelcnn_state(),
-    }
-    (out,) = outputs(
-        harness.call(sandbox, f"{PIXELCNN}.forward", x, init=init), 1, "ShallowPixelCNN"
-    )
+    init = Init(PIXELCNN, {"in_channels": 2, "out_channels": 4, "hidden": 8}, pixelcnn_state())
+    (out,) = outputs(calls.method(sandbox, init, "forward", x), 1, "ShallowPixelCNN")
     check_shape(out[0], (len(x), 4, 5, 5), "the network's output")
     (flow,) = reference.load(harness.HW, "svhn_vae.flow")
     net = flow.ShallowPixelCNN(2, 4, hidden=8)
@@ -227,8 +219,8 @@ def test_log_prob_on_latent_maps(sandbox):
 def test_log_prob_gradient(sandbox):
     """The gradient of log_prob reaches z through eps, mu and log sigma alike"""
     z = latents(MAP, 4, seed=4)
-    result, _ = student_flow(sandbox, "log_prob", MAP, z, 1, grad={"args": [0], "output": 0})
-    (got,) = result["runs"][0]["grads"]["args"]
+    result, _ = student_flow(sandbox, "log_prob", MAP, z, 1, grad=Grad(output=0, args=(0,)))
+    (got,) = result.runs[0].grads.args
     if got is None:
         fail("log_prob(z) has no gradient with respect to z: keep it inside the graph")
     z_ref = z.clone().requires_grad_(True)

@@ -12,9 +12,11 @@ import functools
 import pytest
 import torch
 
+from grader import calls
 from grader.checks import assert_close, assert_random, assert_same_mean, check_finite, fail
 from grader.checks import outputs as stacked_outputs
 from grader.hw_svhn import harness
+from grader.messages import Grad, Init
 
 pytestmark = pytest.mark.item("1.2")
 WHAT = "FSVAE.negative_elbo_bound"
@@ -121,9 +123,9 @@ def reference_gradient() -> torch.Tensor:
 @pytest.mark.points(0.5)
 def test_fsvae_gradients(sandbox):
     """The gradient of nelbo reaches the encoder through z = m + sqrt(v) eps (reparameterized)"""
-    grad = {"output": 0, "params": [ENC_BIAS]}
+    grad = Grad(output=0, params=(ENC_BIAS,))
     result, _ = student(sandbox, harness.fsvae_weights(), repeat=GRAD_REPEATS, grad=grad)
-    got = torch.stack([r["grads"]["params"][ENC_BIAS] for r in result["runs"]])
+    got = torch.stack([r.grads.params[ENC_BIAS] for r in result.runs])
     if not got.abs().sum() > 0:
         fail(f"no gradient reaches {ENC_BIAS}: keep z = m + sqrt(v) eps inside the graph")
     assert_same_mean(got, reference_gradient(), f"the gradient of nelbo w.r.t. {ENC_BIAS}", z=5.5)
@@ -141,8 +143,8 @@ def initial_state() -> dict:
 def test_fsvae_trains_on_svhn(sandbox, svhn_subset):
     """Training on real SVHN images with your bound lowers the loss and stays finite"""
     x = svhn_subset[:SMOKE_IMAGES].permute(0, 3, 1, 2).reshape(SMOKE_IMAGES, -1)  # uint8
-    init = {"target": f"{harness.FSVAE[0]}:{harness.FSVAE[1]}", "state": initial_state(), "arg": 0}
-    result = harness.call(
+    init = Init(f"{harness.FSVAE[0]}:{harness.FSVAE[1]}", {}, initial_state(), arg=0)
+    result = calls.function(
         sandbox,
         "codebase.train:train",
         x,
@@ -153,7 +155,7 @@ def test_fsvae_trains_on_svhn(sandbox, svhn_subset):
         fallbacks={"codebase.utils": "_reference.utils"},
         kwargs={"batch_size": SMOKE_BATCH, "progress": False},
     )
-    (losses,) = result["runs"][0]["outputs"]
+    (losses,) = result.runs[0].outputs
     check_finite(losses, f"the training loss over {SMOKE_STEPS} steps")
     first, last = losses[:5].mean().item(), losses[-5:].mean().item()
     if not last < first - 100:

@@ -7,16 +7,19 @@ t the penalty draws, and the loss and its gradient are compared exactly. generat
 interpolations are deterministic and compared exactly too.
 """
 
+import dataclasses
 import functools
 
 import pytest
 import torch
 
+from grader import calls
 from grader.checks import assert_close, fail, outputs
 from grader.hw_svhn import harness, wgan
+from grader.messages import CallResult, Grad, Init
 
-CRITIC = {"target": "q3_model:Critic", "kwargs": {}, "arg": 0}
-GENERATOR = {"target": "q3_model:Generator", "kwargs": {}, "arg": 0}
+CRITIC = Init("q3_model:Critic", {}, arg=0)
+GENERATOR = Init("q3_model:Generator", {}, arg=0)
 FALLBACK_Q2 = {"q2_solution": "_reference.q2_solution"}
 PARAMS = ["net.0.bias", "net.6.weight"]
 BATCH = 24  # not 32: a (batch, 1) t broadcast against unflattened images must fail loudly
@@ -27,14 +30,14 @@ def images(n: int, seed: int) -> torch.Tensor:
     return torch.rand(n, 3, 32, 32, generator=gen) * 2 - 1
 
 
-def loss_call(sandbox, name: str, state: dict, *args, grad=None) -> dict:
+def loss_call(sandbox, name: str, state: dict, *args, grad: Grad | None = None) -> CallResult:
     """The student's q3_solution.<name>(critic, *args) on a Critic loaded with `state`."""
-    grad = grad or {"params": PARAMS, "output": 0}  # lp_reg's autograd.grad needs grad mode
-    return harness.call(
+    grad = grad or Grad(output=0, params=tuple(PARAMS))  # lp_reg's autograd.grad needs grad
+    return calls.function(
         sandbox,
         f"q3_solution:{name}",
         *args,
-        init={**CRITIC, "state": state},
+        init=dataclasses.replace(CRITIC, state=state),
         patches=harness.TRUSTED_Q2,
         fallbacks=FALLBACK_Q2,
         grad=grad,
@@ -94,15 +97,15 @@ def expected_critic_gradient(real, fake, lp_coeff: float) -> dict:
 def test_critic_loss_gradient(sandbox):
     """critic_loss can be minimised: its gradient reaches the critic through both terms"""
     real, fake = images(BATCH, 3), images(BATCH, 4)
-    run = loss_call(sandbox, "critic_loss", affine(2.0), real, fake, 10.0)["runs"][0]
-    if not run["grads"]["connected"]:
+    run = loss_call(sandbox, "critic_loss", affine(2.0), real, fake, 10.0).runs[0]
+    if not run.grads.connected:
         fail(
             "critic_loss returned a value with no gradient: keep it a function of the "
             "critic's scores, without .item(), .detach() or torch.no_grad()"
         )
     for param, want in expected_critic_gradient(real, fake, 10.0).items():
         assert_close(
-            run["grads"]["params"][param],
+            run.grads.params[param],
             want,
             f"the gradient of critic_loss with respect to the critic's {param}",
             rtol=1e-3,
@@ -115,13 +118,13 @@ def test_critic_loss_gradient(sandbox):
 def test_generator_loss(sandbox):
     """generator_loss = -E T(fake), its gradient -T'(fake) / batch flowing back to the images"""
     state, fake = wgan.critic_state(seed=5), images(16, 5)
-    result = loss_call(sandbox, "generator_loss", state, fake, grad={"args": [1], "output": 0})
+    result = loss_call(sandbox, "generator_loss", state, fake, grad=Grad(output=0, args=(1,)))
     got = value(result, "generator_loss")
     fake_ref = fake.clone().requires_grad_(True)
     want = -wgan.critic_forward(state, fake_ref).mean()
     (want_grad,) = torch.autograd.grad(want, fake_ref)
     assert_close(got, want.detach().reshape(1), "generator_loss", rtol=1e-4, atol=1e-5)
-    (got_grad,) = result["runs"][0]["grads"]["args"]
+    (got_grad,) = result.runs[0].grads.args
     if got_grad is None:
         fail(
             "generator_loss has no gradient with respect to the generated images: the "
@@ -144,13 +147,13 @@ def test_interpolations(sandbox):
     gen = torch.Generator().manual_seed(6)
     z0, z1 = torch.randn(2, wgan.Z_DIM, generator=gen)
     alphas = torch.linspace(0, 1, 11)
-    result = harness.call(
+    result = calls.function(
         sandbox,
         "q3_solution:interpolations",
         z0,
         z1,
         alphas,
-        init={**GENERATOR, "state": state},
+        init=dataclasses.replace(GENERATOR, state=state),
         fallbacks=FALLBACK_Q2,
     )
     latent, data = (o[0] for o in outputs(result, 2, "interpolations"))

@@ -12,7 +12,9 @@ import math
 import torch
 import torch.nn.functional as F
 
-from grader.checks import run
+from grader import calls
+from grader.messages import CallResult, Grad, Init
+from grader.sandbox import Sandbox
 
 HW = "hw_vae"
 Q1_HELPERS = (
@@ -29,34 +31,38 @@ SHAPES = ((256, 2), (256, 256), (256, 256), (1, 256))
 SLOPE = 0.2
 
 
-def q1_call(sandbox, name: str, *args, repeat: int = 1, seed: int = 0) -> dict:
+def q1_call(
+    sandbox: Sandbox, name: str, *args, repeat: int = 1, seed: int = 0, grad: Grad | None = None
+) -> CallResult:
     """Call the student's q1_solution.<name>, with the other helpers replaced by trusted ones."""
     trusted = {h: f"_reference.q1_solution:{h}" for h in Q1_HELPERS if h != name}
-    request = {
-        "op": "call",
-        "target": f"q1_solution:{name}",
-        "args": list(args),
-        "repeat": repeat,
-        "seed": seed,
-        "patches": {"q1_solution": trusted},
-    }
-    return run(sandbox, request)
+    return calls.function(
+        sandbox,
+        f"q1_solution:{name}",
+        *args,
+        repeat=repeat,
+        seed=seed,
+        grad=grad,
+        patches={"q1_solution": trusted},
+    )
 
 
 def critic_call(
-    sandbox, name: str, state: dict, x, y, *, repeat: int = 1, seed: int = 0, grad=None
-) -> dict:
+    sandbox: Sandbox,
+    name: str,
+    state: dict,
+    x,
+    y,
+    *,
+    repeat: int = 1,
+    seed: int = 0,
+    grad: Grad | None = None,
+) -> CallResult:
     """Call the student's q2_solution.<name>(x, y, critic) on a Critic loaded with `state`."""
-    request = {
-        "op": "call",
-        "target": f"q2_solution:{name}",
-        "args": [x, y],
-        "init": {"target": "model:Critic", "kwargs": {"in_size": 2}, "state": state, "arg": 2},
-        "repeat": repeat,
-        "seed": seed,
-        "grad": grad,
-    }
-    return run(sandbox, request)
+    critic = Init("model:Critic", {"in_size": 2}, state, arg=2)
+    return calls.function(
+        sandbox, f"q2_solution:{name}", x, y, init=critic, repeat=repeat, seed=seed, grad=grad
+    )
 
 
 def critic_forward(state: dict, x: torch.Tensor) -> torch.Tensor:
@@ -152,7 +158,7 @@ TRUSTED_DECODERS = {"vae2d": {f: f"_reference.vae2d:{f}" for f in DECODER_LOG_PR
 
 
 def model_call(
-    sandbox,
+    sandbox: Sandbox,
     target: str,
     method: str,
     kwargs: dict,
@@ -160,33 +166,26 @@ def model_call(
     *args,
     repeat: int = 1,
     seed: int = 0,
-    grad=None,
+    grad: Grad | None = None,
     patches: dict | None = None,
-) -> dict:
+) -> CallResult:
     """The student's `target`.<method>(*args) on an instance built with kwargs and `state`."""
-    request = {
-        "op": "call",
-        "target": f"{target}.{method}",
-        "args": list(args),
-        "init": {"target": target, "kwargs": kwargs, "state": state},
-        "repeat": repeat,
-        "seed": seed,
-        "grad": grad,
-        "patches": patches or {},
-    }
-    return run(sandbox, request)
+    return calls.method(
+        sandbox,
+        Init(target, kwargs, state),
+        method,
+        *args,
+        repeat=repeat,
+        seed=seed,
+        grad=grad,
+        patches=patches,
+    )
 
 
-def vae2d_function_call(sandbox, name: str, *args) -> dict:
+def vae2d_function_call(sandbox: Sandbox, name: str, *args) -> CallResult:
     """The student's vae2d.<name>, with the trusted version of the other decoder likelihood."""
     trusted = {f: f"_reference.vae2d:{f}" for f in DECODER_LOG_PROBS if f != name}
-    request = {
-        "op": "call",
-        "target": f"vae2d:{name}",
-        "args": list(args),
-        "patches": {"vae2d": trusted},
-    }
-    return run(sandbox, request)
+    return calls.function(sandbox, f"vae2d:{name}", *args, patches={"vae2d": trusted})
 
 
 def seeded_state(module_name: str, class_name: str, kwargs: dict, seed: int) -> dict:

@@ -7,12 +7,15 @@ code on the returned weights; the importance-sampled log-likelihood (item 1.7) i
 the worker, by vae_mnist with the student's helpers, because that is what the item asks for.
 """
 
+import dataclasses
+
 import torch
 
 from grader import reference
+from grader.messages import Call, Init, Train
 
 HW = "hw_vae"
-MODEL = {"target": "vae_mnist:VAE", "kwargs": {"latent": 100, "arch": "mlp"}}
+MODEL = Init("vae_mnist:VAE", {"latent": 100, "arch": "mlp"})
 SCHEDULE = {"epochs": 20, "lr": 3e-4, "batch_size": 64}  # the handout's: Adam, 20 epochs
 NUM_SAMPLES = 200  # K of item 1.7
 IS_BATCH = 50  # test images per chunk of the estimate (50 * 200 latents decoded at once)
@@ -32,30 +35,28 @@ def splits(root=None):
 
 def train_request(
     train_x: torch.Tensor, seed: int, threads: int, epochs: int | None = None
-) -> dict:
+) -> Train:
     """The worker request that trains vae_mnist.VAE with vae_mnist.train on train_x."""
     schedule = {**SCHEDULE, "epochs": epochs or SCHEDULE["epochs"]}
-    return {
-        "op": "train",
-        "loop": "vae_mnist:train",
-        "seed": seed,
-        "threads": threads,
-        "init": MODEL,
-        "data": {"train_x": train_x},
-        "loop_kwargs": {**schedule, "progress": False},
-    }
+    return Train(
+        loop="vae_mnist:train",
+        init=MODEL,
+        data={"train_x": train_x},
+        loop_kwargs={**schedule, "progress": False},
+        seed=seed,
+        threads=threads,
+    )
 
 
-def log_likelihood_request(state: dict, test_x: torch.Tensor, seed: int) -> dict:
+def log_likelihood_request(state: dict, test_x: torch.Tensor, seed: int) -> Call:
     """The worker request for vae_mnist.log_likelihoods(model, test_x): (N,) values."""
-    return {
-        "op": "call",
-        "target": "vae_mnist:log_likelihoods",
-        "init": {**MODEL, "state": state, "arg": 0},
-        "args": [test_x],
-        "kwargs": {"num_samples": NUM_SAMPLES, "batch_size": IS_BATCH, "progress": False},
-        "seed": seed,
-    }
+    return Call(
+        "vae_mnist:log_likelihoods",
+        args=(test_x,),
+        kwargs={"num_samples": NUM_SAMPLES, "batch_size": IS_BATCH, "progress": False},
+        init=dataclasses.replace(MODEL, state=state, arg=0),
+        seed=seed,
+    )
 
 
 def train_reference(data, seed: int, epochs: int | None = None) -> tuple[dict, list[dict]]:
@@ -66,7 +67,7 @@ def train_reference(data, seed: int, epochs: int | None = None) -> tuple[dict, l
     """
     vm = vae_mnist()
     torch.manual_seed(seed)  # the worker's order: seed, build the model, train
-    model = vm.VAE(**MODEL["kwargs"])
+    model = vm.VAE(**MODEL.kwargs)
     schedule = {**SCHEDULE, "epochs": epochs or SCHEDULE["epochs"]}
     history = vm.train(model, data, **schedule, progress=False, report=vm.print_epoch)
     return {k: v.detach().clone() for k, v in model.state_dict().items()}, history
@@ -74,7 +75,7 @@ def train_reference(data, seed: int, epochs: int | None = None) -> tuple[dict, l
 
 def model_from(state: dict):
     """A reference VAE holding `state`, in evaluation mode."""
-    model = vae_mnist().VAE(**MODEL["kwargs"])
+    model = vae_mnist().VAE(**MODEL.kwargs)
     model.load_state_dict(state)
     return model.eval()
 

@@ -30,6 +30,7 @@ from grader.hw_vae.harness import conv_blind_state as blind_state
 from grader.hw_vae.harness import conv_calibrated_state as calibrated_state
 from grader.hw_vae.harness import conv_images as images
 from grader.hw_vae.harness import conv_reference as reference
+from grader.messages import Grad
 
 BATCH, REPEATS, REF_REPEATS = 16, 100, 400
 GRAD_REPEATS, REF_GRAD_REPEATS = 40, 200
@@ -157,16 +158,16 @@ def reference_gradient() -> torch.Tensor:
 @pytest.mark.points(1)
 def test_calc_elbo_gradient(sandbox):
     """nelbo's gradient reaches the encoder through z = mean + std * eps (reparameterized)"""
-    grad = {"output": 0, "params": [f"{ENC_LAST}.bias"]}
+    grad = Grad(output=0, params=(f"{ENC_LAST}.bias",))
     result, _ = student(
         sandbox, calibrated_state(), images(BATCH, seed=9), repeat=GRAD_REPEATS, seed=11, grad=grad
     )
-    if not all(r["grads"]["connected"] for r in result["runs"]):
+    if not all(r.grads.connected for r in result.runs):
         fail(
             "calc_elbo's nelbo has no gradient: keep it a function of the networks' outputs, "
             "without .item(), .detach() or torch.no_grad()"
         )
-    got = torch.stack([r["grads"]["params"][f"{ENC_LAST}.bias"] for r in result["runs"]])
+    got = torch.stack([r.grads.params[f"{ENC_LAST}.bias"] for r in result.runs])
     assert_same_mean(
         got,
         reference_gradient(),

@@ -14,7 +14,8 @@ import math
 import pytest
 import torch
 
-from grader.checks import check_finite, check_shape, fail, run
+from grader.calls import run
+from grader.checks import check_finite, check_shape, fail
 from grader.hw_vae import calibrate, protocol
 
 pytestmark = pytest.mark.tier("full")
@@ -67,7 +68,7 @@ def trained(grading, data):
 
     def train() -> dict:
         request = protocol.train_request(data.train_x, SEED, TRAIN_THREADS)
-        state = run(grading.sandbox, request, timeout=TIMEOUT["train"])["state"]
+        state = run(grading.sandbox, request, timeout=TIMEOUT["train"]).state
         if not protocol.nan_free(state):
             fail("training the VAE with your helpers produced NaN or infinite weights")
         return state
@@ -81,9 +82,8 @@ def log_px(grading, data, trained):
 
     def estimate() -> torch.Tensor:
         request = protocol.log_likelihood_request(trained(), data.test_x, SEED)
-        (values,) = run(grading.sandbox, request, timeout=TIMEOUT["log_likelihood"])["runs"][0][
-            "outputs"
-        ]
+        result = run(grading.sandbox, request, timeout=TIMEOUT["log_likelihood"])
+        (values,) = result.runs[0].outputs
         check_shape(values, (len(data.test_x),), "vae_mnist.log_likelihoods (one per image)")
         check_finite(values, "the importance-sampled log-likelihoods")
         return values

@@ -16,6 +16,7 @@ import torch
 from grader.checks import assert_close, assert_same_mean, fail, mean_se, outputs
 from grader.hw_vae import harness
 from grader.hw_vae.harness import critic, critic_call, critic_state, points, scattered
+from grader.messages import CallResult, Grad
 
 VF_STATE = critic_state(median_norm=2.0, out_mean=0.3)  # scores T from about -2 to 2.5
 LP_STATE = critic_state()  # gradient norms from about 0.02 to 3, median 1
@@ -68,10 +69,10 @@ def check_objective(sandbox, name: str) -> None:
 
 def check_objective_gradient(sandbox, name: str) -> None:
     x, y = batches()["x ~ p, y ~ q with theta = 0.7"]
-    grad = {"params": PARAMS, "output": 0}
-    run = critic_call(sandbox, name, VF_STATE, x, y, grad=grad)["runs"][0]
-    student_value({"runs": [run]}, name)
-    if not run["grads"]["connected"]:
+    grad = Grad(output=0, params=tuple(PARAMS))
+    run = critic_call(sandbox, name, VF_STATE, x, y, grad=grad).runs[0]
+    student_value(CallResult((run,)), name)
+    if not run.grads.connected:
         fail(
             f"{name} returned a value with no gradient: keep it a function of critic(x) and "
             "critic(y), without .item(), .detach() or torch.no_grad()"
@@ -81,7 +82,7 @@ def check_objective_gradient(sandbox, name: str) -> None:
     expected = torch.autograd.grad(value, [state[p] for p in PARAMS])
     for param, want in zip(PARAMS, expected):
         assert_close(
-            run["grads"]["params"][param],
+            run.grads.params[param],
             want,
             f"the gradient of {name} with respect to the critic's {param}",
             rtol=1e-4,
@@ -160,7 +161,7 @@ def lp_grad(sandbox, state, x, y, repeat: int, seed: int, params=("net.6.weight"
         y,
         repeat=repeat,
         seed=seed,
-        grad={"params": list(params), "output": 0},
+        grad=Grad(output=0, params=tuple(params)),
     )
 
 
@@ -230,13 +231,13 @@ def test_lp_reg_differentiable(sandbox):
     x, y = lp_pairs(4)
     result = lp_grad(sandbox, LP_STATE, x, y, GRAD_REPEATS, seed=24)
     student_value(result, "lp_reg")
-    if not all(r["grads"]["connected"] for r in result["runs"]):
+    if not all(r.grads.connected for r in result.runs):
         fail(
             "lp_reg's value has no gradient with respect to the critic's parameters: pass "
             "create_graph=True to torch.autograd.grad, so that the gradient norm itself can "
             "be differentiated"
         )
-    got = torch.stack([r["grads"]["params"]["net.6.weight"] for r in result["runs"]])
+    got = torch.stack([r.grads.params["net.6.weight"] for r in result.runs])
     mean, se = mean_se(got.flatten(1))
     want = lp_expected_grad().flatten().double()
     bound = 5 * se + 5e-3 * want.abs().max()

@@ -24,6 +24,7 @@ from grader.hw_vae.harness import vae2d_calibrated_state as calibrated_state
 from grader.hw_vae.harness import vae2d_kwargs as kwargs
 from grader.hw_vae.harness import vae2d_points as points
 from grader.hw_vae.harness import vae2d_reference as reference
+from grader.messages import Grad
 
 BITS = 1 / (2 * math.log(2))  # nats -> bits per dimension of 2-D points
 BATCH, REPEATS, REF_REPEATS = 24, 100, 400
@@ -202,7 +203,7 @@ def reference_gradient() -> torch.Tensor:
 @pytest.mark.points(0.5)
 def test_loss_gradient(sandbox):
     """nelbo's gradient reaches the encoder through z = mu + sigma * eps (reparameterized)"""
-    grad = {"output": 0, "params": [f"{ENC_LAST}.bias"]}
+    grad = Grad(output=0, params=(f"{ENC_LAST}.bias",))
     result, _ = loss_call(
         sandbox,
         "diagonal",
@@ -212,12 +213,12 @@ def test_loss_gradient(sandbox):
         seed=12,
         grad=grad,
     )
-    if not all(r["grads"]["connected"] for r in result["runs"]):
+    if not all(r.grads.connected for r in result.runs):
         fail(
             "loss's nelbo has no gradient: keep it a function of the networks' outputs, "
             "without .item(), .detach() or torch.no_grad()"
         )
-    got = torch.stack([r["grads"]["params"][f"{ENC_LAST}.bias"] for r in result["runs"]])
+    got = torch.stack([r.grads.params[f"{ENC_LAST}.bias"] for r in result.runs])
     assert_same_mean(
         got,
         reference_gradient(),
