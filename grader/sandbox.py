@@ -1,6 +1,6 @@
 """The trusted side of the worker: start it with limits, send requests, survive its failures."""
 
-import io
+import dataclasses
 import json
 import os
 import pickle
@@ -11,30 +11,30 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import torch
+from grader import messages
+from grader.messages import ErrorInfo, Import, ProtocolError, Request
 
-from grader import worker as protocol
-
-WORKER_SOURCE = Path(protocol.__file__)
-ROOT = WORKER_SOURCE.parent.parent
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+# The worker runs from copies next to the submission: its source, and the message types it
+# shares with this side under a name that no student module is likely to take.
+WORKER_FILES = {HERE / "worker.py": "worker.py", HERE / "messages.py": "_grader_messages.py"}
 # What the student's code must not read: hidden tests, reference weights, solutions, fixtures.
 SECRETS = (ROOT / "grader", ROOT / "solutions", ROOT / "tests")
 NOBODY = 65534  # the unprivileged user the worker becomes when the grader runs as root
 MAX_REPLY_BYTES = 512 * 2**20  # a reply holds tensors of a few MB; refuse to buffer more
 MAX_LOG_BYTES = 8 * 2**20  # the worker's log is started afresh when a restart finds it larger
+POLL_SECONDS = 0.5  # how often a waiting call looks at how long its worker has been queued
+WALL_FACTOR = 10  # no call waits more than this many times its timeout, however busy the cores
 SIGNALS = {  # why the kernel killed a worker, in the student's terms
     "SIGXFSZ": "it wrote more than the {file_mb} MB allowed (printing or a file)",
     "SIGKILL": "killed, most likely for using too much memory",
     "SIGSEGV": "a crash in native code (segmentation fault)",
     "SIGABRT": "a crash in native code (abort)",
 }
-
-
-class ReplyTooLarge(Exception):
-    """The worker announced a reply larger than MAX_REPLY_BYTES."""
 
 
 @dataclass
@@ -52,12 +52,20 @@ class Limits:
 
 
 @dataclass
-class Reply:
-    """What came back from one call: a result, or why there is none."""
+class Outcome:
+    """What came back from one call: a result, or why there is none.
 
-    status: str  # ok | exception | timeout | crashed
-    result: dict = field(default_factory=dict)
-    error: dict = field(default_factory=dict)
+    status: ok, exception (the student's code raised, or its reply was unusable), timeout,
+    crashed (the worker died), or grader (the worker refused the request: a grader bug).
+    """
+
+    status: str
+    result: object = None  # the messages.*Result of the request when ok
+    error: ErrorInfo | None = None  # exception, grader
+    seconds: float = 0.0  # timeout: the limit that ran out
+    memory_mb: int = 0  # timeout: what the worker held then
+    reason: str = ""  # crashed: why, in the student's terms
+    context: str = ""  # where the failure happened, when not in the call itself
     log_tail: str = ""
 
     @property
@@ -67,29 +75,33 @@ class Reply:
     def student_message(self) -> str:
         """A short explanation for the student, ending with what to look at."""
         message = self._message()
-        context = self.error.get("context")
-        return f"{message} ({context})" if context else message
+        return f"{message} ({self.context})" if self.context else message
 
     def _message(self) -> str:
         if self.status == "timeout":
-            held = self.error.get("memory_mb", 0)
-            if held >= 1024:  # torch alone holds a few hundred MB
+            if self.memory_mb >= 1024:  # torch alone holds a few hundred MB
                 return (
-                    f"timed out after {self.error.get('seconds', 0):.0f} s while holding "
-                    f"{held / 1024:.1f} GB of memory: look for memory that grows without end "
-                    "(a list that keeps every batch, a tensor far larger than needed)"
+                    f"timed out after {self.seconds:.0f} s while holding "
+                    f"{self.memory_mb / 1024:.1f} GB of memory: look for memory that grows "
+                    "without end (a list that keeps every batch, a tensor far larger than needed)"
                 )
             return (
-                f"timed out after {self.error.get('seconds', 0):.0f} s: look for an infinite "
+                f"timed out after {self.seconds:.0f} s: look for an infinite "
                 "loop or a much slower computation than needed (a Python loop over a batch?)"
             )
         if self.status == "crashed":
             return (
-                f"the process running your code died ({self.error.get('reason', 'unknown')}): "
+                f"the process running your code died ({self.reason or 'unknown'}): "
                 "a call to exit, a crash in native code, too much memory or output"
             )
-        where = f" ({self.error['where']})" if self.error.get("where") else ""
-        return f"{self.error.get('type', 'Error')}: {self.error.get('message', '')}{where}"
+        error = self.error or ErrorInfo("Error", "")
+        where = f" ({error.where})" if error.where else ""
+        return f"{error.type}: {error.message}{where}"
+
+
+def _unusable(message: str, detail: str = "") -> Outcome:
+    """The worker's reply could not be used: the student's code is the only way it gets so."""
+    return Outcome("exception", error=ErrorInfo("InvalidResult", message, traceback=detail))
 
 
 class Sandbox:
@@ -99,12 +111,13 @@ class Sandbox:
         self.tree = Path(tree)
         self.limits = limits or Limits()
         self.proc: subprocess.Popen | None = None
-        self.broken: dict[str, Reply] = {}  # module -> how its import hung or crashed
+        self.broken: dict[str, Outcome] = {}  # module -> how its import hung or crashed
         self.substitutes: dict[str, str] = {}  # broken module -> trusted stand-in
         self.log_path = self.tree.parent / "worker.log"
         self.home = self.tree.parent / "home"
         self.home.mkdir(exist_ok=True)
-        shutil.copy(WORKER_SOURCE, self.tree.parent / "worker.py")
+        for source, name in WORKER_FILES.items():
+            shutil.copy(source, self.tree.parent / name)
         if os.geteuid() == 0 and self.limits.isolate:
             self._hand_over()
 
@@ -197,115 +210,122 @@ class Sandbox:
         """
         notes = []
         for module in modules:
-            reply = self.call({"op": "import", "modules": [module]}, timeout)
-            if reply.status in ("timeout", "crashed"):
-                self.broken[module] = reply
+            outcome = self.call(Import((module,)), timeout)
+            if outcome.status in ("timeout", "crashed"):
+                self.broken[module] = outcome
                 if module in fallbacks:
                     self.substitutes[module] = fallbacks[module]
                 where = module.replace(".", "/") + ".py"
-                notes.append(f"importing {where} failed: {reply.student_message()}")
+                notes.append(f"importing {where} failed: {outcome.student_message()}")
         return notes
 
-    def _broken_target(self, request: dict) -> Reply | None:
-        init = request.get("init", {})
-        for target in (request.get("target"), request.get("loop"), init.get("target")):
-            module = str(target).partition(":")[0] if target else None
+    def sibling(self, **limits) -> "Sandbox":
+        """Another worker over the same staged tree, with these limits changed, that knows which
+        modules failed to import here (the full tier trains in several at once)."""
+        twin = Sandbox(self.tree, dataclasses.replace(self.limits, **limits))
+        twin.broken, twin.substitutes = self.broken, self.substitutes
+        return twin
+
+    def _broken_target(self, request: Request) -> Outcome | None:
+        """How an earlier import of the module that `request` needs hung or crashed, if it did."""
+        init = getattr(request, "init", None)
+        names = (
+            getattr(request, "target", None),
+            getattr(request, "loop", None),
+            init and init.target,
+        )
+        for target in names:
+            module = target.partition(":")[0] if target else None
             if module in self.broken:
-                earlier = self.broken[module]
                 where = module.replace(".", "/") + ".py"
                 context = f"while importing {where}, before the tests ran"
-                error = {**earlier.error, "context": context}
-                return Reply(earlier.status, error=error, log_tail=earlier.log_tail)
+                return dataclasses.replace(self.broken[module], context=context)
         return None
 
-    def call(self, request: dict, timeout: float | None = None) -> Reply:
+    def call(self, request: Request, timeout: float | None = None) -> Outcome:
         """Send one request; a timeout or a crash kills the worker and is reported as such."""
-        if request.get("op") in ("call", "train"):
+        if hasattr(request, "substitutes"):
             earlier = self._broken_target(request)
             if earlier is not None:
                 return earlier
-            request = {**request, "substitutes": self.substitutes}
+            request = dataclasses.replace(request, substitutes=dict(self.substitutes))
         if self.proc is None or self.proc.poll() is not None:
             self.start()
         timeout = timeout or self.limits.timeout
         try:
-            protocol.write_message(self.req_w, request)
-            payload = self._receive(time.monotonic() + timeout)
+            messages.write_frame(self.req_w, messages.encode(request))
+            payload = messages.read_frame(self.rep_r, self._waiter(timeout), MAX_REPLY_BYTES)
         except (BrokenPipeError, EOFError):
             return self._crashed()
-        except ReplyTooLarge as exc:
+        except messages.FrameTooLarge as exc:
             self.kill()
-            return Reply(
-                "exception",
-                error={
-                    "type": "ResultTooLarge",
-                    "message": f"the result is {exc.args[0] >> 20} MB: return only what was asked",
-                },
-                log_tail=self.log_tail(),
-            )
+            size = exc.args[0] >> 20
+            return _unusable(f"the result is {size} MB: return only what was asked")
         if payload is None:
             held = self.memory_mb()
             self.kill()
-            return Reply(
-                "timeout", error={"seconds": timeout, "memory_mb": held}, log_tail=self.log_tail()
-            )
+            return Outcome("timeout", seconds=timeout, memory_mb=held, log_tail=self.log_tail())
+        return self._outcome(payload, request)
+
+    def _outcome(self, payload: bytes, request: Request) -> Outcome:
+        """The Outcome of a reply's bytes; a reply that cannot be read kills the worker."""
         try:
-            reply = torch.load(io.BytesIO(payload), weights_only=True)
-            if not isinstance(reply, dict) or not isinstance(reply.get("ok"), bool):
-                raise TypeError(type(reply).__name__)
+            reply = messages.decode_reply(messages.load_payload(payload), request)
         except (pickle.UnpicklingError, RuntimeError, TypeError, ValueError, EOFError) as exc:
             self.kill()
-            return Reply(
-                "exception",
-                error={
-                    "type": "InvalidResult",
-                    "message": "the result could not be read back: return plain torch tensors "
-                    "(no subclasses or other objects)",
-                    "traceback": f"{type(exc).__name__}: {exc}"[:4000],
-                },
-                log_tail=self.log_tail(),
+            if isinstance(exc, ProtocolError):  # loaded, but not shaped like a reply
+                return _unusable(
+                    "the worker's reply is malformed: did your code change the grader's?",
+                    str(exc)[:4000],
+                )
+            return _unusable(
+                "the result could not be read back: return plain torch tensors (no subclasses "
+                "or other objects)",
+                f"{type(exc).__name__}: {exc}"[:4000],
             )
-        if reply.get("restart"):  # a trusted module stood in for a broken one: start clean
+        if reply.restart:  # a trusted module stood in for a broken one: start clean
             self.kill()
-        if reply.get("ok"):
-            return Reply("ok", result=reply["result"])
-        return Reply("exception", error=reply["error"], log_tail=self.log_tail())
+        if reply.ok:
+            return Outcome("ok", result=reply.result)
+        status = "grader" if reply.error.origin == "grader" else "exception"
+        return Outcome(status, error=reply.error, log_tail=self.log_tail())
 
-    def _receive(self, deadline: float) -> bytes | None:
-        head = self._read(8, deadline)
-        if head is None:
-            return None
-        size = int.from_bytes(head, "little")
-        if size > MAX_REPLY_BYTES:
-            raise ReplyTooLarge(size)
-        return self._read(size, deadline)
+    def _waiter(self, timeout: float):
+        """A `wait` for messages.read_frame: True once the reply pipe is readable, False when
+        the call has used up `timeout`.
 
-    def _read(self, n: int, deadline: float) -> bytes | None:
-        chunks, got = [], 0
-        while got < n:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self.rep_r], [], [], left)[0]:
-                return None
-            chunk = os.read(self.rep_r, min(n - got, 1 << 20))
-            if not chunk:
-                raise EOFError
-            chunks.append(chunk)
-            got += len(chunk)
-        return b"".join(chunks)
+        A call is charged its wall time minus the time its worker spent queued for a core, so
+        a busy machine (a batch, other gradings) does not turn a pass into a timeout, while a
+        worker that sleeps or waits forever is still charged; WALL_FACTOR x timeout of wall
+        time ends any call.
+        """
+        start, queued = time.monotonic(), self.queued_seconds()
 
-    def _crashed(self) -> Reply:
+        def wait() -> bool:
+            while True:
+                elapsed = time.monotonic() - start
+                charged = elapsed - (self.queued_seconds() - queued)
+                left = min(timeout - charged, WALL_FACTOR * timeout - elapsed)
+                if left <= 0:
+                    return False
+                if select.select([self.rep_r], [], [], min(left, POLL_SECONDS))[0]:
+                    return True
+
+        return wait
+
+    def _crashed(self) -> Outcome:
         try:
             code = self.proc.wait(timeout=5) if self.proc else None
         except subprocess.TimeoutExpired:  # alive, but it closed its end of the channel
             self.kill()
-            return Reply("crashed", error={"reason": "it closed the channel to the grader"})
+            return Outcome("crashed", reason="it closed the channel to the grader")
         if code is not None and code < 0:
             name = signal.Signals(-code).name
             reason = SIGNALS.get(name, f"killed by signal {name}").format(**vars(self.limits))
         else:
             reason = f"exit code {code}"
         self.kill()
-        return Reply("crashed", error={"reason": reason}, log_tail=self.log_tail())
+        return Outcome("crashed", reason=reason, log_tail=self.log_tail())
 
     def log_tail(self, n: int = 4000) -> str:
         try:
@@ -315,23 +335,30 @@ class Sandbox:
         except OSError:
             return ""
 
+    def _session(self) -> list[Path]:
+        """/proc entries of the worker and everything it started (its session)."""
+        if self.proc is None:
+            return []
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    stat = (entry / "stat").read_text()
+                    if int(stat.rsplit(")", 1)[1].split()[3]) == self.proc.pid:  # its session
+                        found.append(entry)
+                except (OSError, ValueError, IndexError):
+                    continue  # gone meanwhile, or not ours to read
+        return found
+
     def memory_mb(self) -> int:
         """Resident memory of the worker and everything it started (its session), in MB.
 
         Each process counts its proportional share (Pss) of the pages it shares, so that a fork
         bomb's copies of one address space are not counted once per copy (RSS summed over the
         copies reported tens of GB); without smaps_rollup, RSS."""
-        if self.proc is None:
-            return 0
         total_kb = 0
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
+        for entry in self._session():
             try:
-                stat = (entry / "stat").read_text()
-                session = int(stat.rsplit(")", 1)[1].split()[3])  # fields after the name
-                if session != self.proc.pid:
-                    continue
                 try:
                     lines, field = (entry / "smaps_rollup").read_text().splitlines(), "Pss:"
                 except OSError:
@@ -340,8 +367,19 @@ class Sandbox:
                     (int(line.split()[1]) for line in lines if line.startswith(field)), 0
                 )
             except (OSError, ValueError, IndexError):
-                continue  # gone meanwhile, or not ours to read
+                continue
         return total_kb >> 10
+
+    def queued_seconds(self) -> float:
+        """Seconds the worker has spent ready to run but waiting for a free core (the kernel's
+        run_delay of its busiest process), 0 where the kernel does not say."""
+        delays = [0]
+        for entry in self._session():
+            try:
+                delays.append(int((entry / "schedstat").read_text().split()[1]))
+            except (OSError, ValueError, IndexError):
+                continue
+        return max(delays) / 1e9
 
     def kill(self) -> None:
         if self.proc is not None:
