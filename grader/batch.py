@@ -1,9 +1,7 @@
 """Grade a folder of submissions in parallel, resumably, into per-student results and a CSV."""
 
-import argparse
 import csv
 import hashlib
-import inspect
 import io
 import json
 import os
@@ -20,12 +18,12 @@ from pathlib import Path
 from tqdm import tqdm
 
 from grader import homeworks
+from grader.fileio import PARTIAL, write_atomic
 from grader.results import GradingResult
 from grader.serialize import to_gradescope
 
 MARKER = "batch.json"  # written last: its presence with the right fingerprint = complete
 RESULTS = ("results.json", "instructor_results.json")
-PARTIAL = ".partial-"  # prefix of a grading's private folder inside OUT/<student>/
 IGNORED = {"submission_metadata.yml"}  # Gradescope's export: one folder per submission beside it
 CRASH_PREFIX = "not graded: the grader failed"
 
@@ -97,13 +95,6 @@ def read_marker(student_dir: Path, fp: str) -> dict | None:
     return marker if complete and marker.get("fingerprint") == fp else None
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to a temporary file beside `path`, then rename it over `path`."""
-    tmp = path.with_name(f"{PARTIAL}{os.getpid()}-{path.name}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def commit(student_dir: Path, files: dict[str, str], marker: dict) -> None:
     """Replace the results files, then the marker; signals wait until all are in place."""
     signals = {signal.SIGINT, signal.SIGTERM}
@@ -126,50 +117,22 @@ def summarize(student: str, result: GradingResult) -> Row:
     for t in result.tests:
         key = t.item or t.name
         items[key] = round(items.get(key, 0.0) + t.score, 4)
-    status = (
-        "not graded: " + reasons[0]
-        if reasons
-        else "not graded: no hidden test ran"
-        if not result.tests
-        else "graded"
-    )
+    if result.status == "not graded":
+        status = "not graded: " + (reasons[0] if reasons else "the submission could not be read")
+    elif result.status == "grader error":
+        status = f"{CRASH_PREFIX}: see instructor_results.json"
+    elif not result.tests:
+        status = "not graded: no hidden test ran"
+    else:
+        status = "graded"
     notes = "; ".join(n for n in result.notes if not n.startswith("submission not graded:"))
     return Row(
         student, result.total, result.possible, round(result.seconds, 1), status, items, notes
     )
 
 
-def grade_child(spec: dict) -> int:
-    """In a fresh process: grade one submission into a private folder, then commit it."""
-    from grader import run  # imports pytest and torch: only the grading processes need them
-    from grader.cli import only_files
-
-    signal.signal(signal.SIGTERM, signal.default_int_handler)  # unwind: the sandbox is closed
-    student_dir = Path(spec["student_dir"])
-    tmp = student_dir / f"{PARTIAL}{os.getpid()}"
-    tmp.mkdir(parents=True)
-    try:
-        result = run.main(
-            spec["homework"],
-            Path(spec["submission"]),
-            tier=spec["tier"],
-            results=tmp / RESULTS[0],
-            instructor_results=tmp / RESULTS[1],
-            data_root=spec["data_root"],
-            threads=spec["threads"],
-            timeout=spec["timeout"],
-            pytest_args=only_files(spec["only"]),
-        )
-        row = summarize(spec["student"], result)
-        files = {name: (tmp / name).read_text() for name in RESULTS}
-        commit(student_dir, files, {"fingerprint": spec["fingerprint"], **asdict(row)})
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return 0
-
-
 class Batch:
-    """Runs one `python -m grader.batch` child per student, at most `jobs` at a time."""
+    """Runs one `python -m grader.batch_child` per student, at most `jobs` at a time."""
 
     def __init__(self, config: dict, out: Path, threads: int):
         self.config, self.out, self.threads = config, out, threads
@@ -211,12 +174,13 @@ class Batch:
         env = {
             **os.environ,
             "OMP_NUM_THREADS": str(self.threads),
+            "OMP_WAIT_POLICY": "PASSIVE",
             "MKL_NUM_THREADS": str(self.threads),
             "PYTHONPATH": os.pathsep.join(
                 filter(None, [str(homeworks.ROOT), os.environ.get("PYTHONPATH")])
             ),
         }
-        cmd = [sys.executable, "-m", "grader.batch", json.dumps(spec)]
+        cmd = [sys.executable, "-m", "grader.batch_child", json.dumps(spec)]
         with self.lock:
             if self.stop.is_set():
                 return None
@@ -381,93 +345,38 @@ def _run(batch: Batch, todo: list, found: dict, fps: dict, jobs: int) -> tuple[d
         bar.close()
 
 
-def parser() -> argparse.ArgumentParser:
-    d = {k: v.default for k, v in inspect.signature(grade_all).parameters.items()}
-    p = argparse.ArgumentParser(
-        prog="python -m grader batch",
-        description="Grade every submission in a folder (a sub-folder or a .zip per student; "
-        "the student is its name without .zip) in parallel. Each student gets "
-        "OUT/STUDENT/results.json (Gradescope's format), instructor_results.json and batch.json; "
-        "a rerun grades only students without up-to-date results, so an interrupted batch "
-        "resumes where it stopped.",
+def main(
+    homework: str,
+    submissions: Path,
+    *,
+    out: Path | None = None,
+    csv_path: Path | None = None,
+    jobs: int | None = None,
+    tier: str = "quick",
+    threads: int = 1,
+    timeout: float = 60.0,
+    data_root: str | None = None,
+    only: list[str] | None = None,
+    force: bool = False,
+) -> int:
+    """`python -m grader batch`: grade_all, then a summary on stderr. Returns 0 when every
+    student was graded, 1 if a grading failed, 130 if interrupted (rerun to resume)."""
+    options = dict(
+        out=out,
+        csv_path=csv_path,
+        jobs=jobs,
+        tier=tier,
+        threads=threads,
+        timeout=timeout,
+        data_root=data_root,
+        only=only,
+        force=force,
     )
-    p.add_argument("homework", help=f"one of: {', '.join(homeworks.HOMEWORKS)}")
-    p.add_argument(
-        "submissions",
-        type=Path,
-        help="folder of submissions (Gradescope's export "
-        "layout works too: its submission_metadata.yml is ignored)",
-    )
-    p.add_argument(
-        "--out",
-        type=Path,
-        metavar="DIR",
-        help="per-student results (default: SUBMISSIONS/../grades-HW)",
-    )
-    p.add_argument(
-        "--csv",
-        type=Path,
-        dest="csv_path",
-        metavar="FILE",
-        help="grade table, rebuilt on every run (default: OUT/grades.csv)",
-    )
-    p.add_argument(
-        "--jobs",
-        "-j",
-        type=int,
-        metavar="N",
-        help="gradings at once (default: the number of CPU cores)",
-    )
-    p.add_argument(
-        "--tier",
-        choices=("quick", "full"),
-        default=d["tier"],
-        help=f"quick: function and model checks; full: also trains (default: {d['tier']})",
-    )
-    p.add_argument(
-        "--threads",
-        type=int,
-        default=d["threads"],
-        metavar="T",
-        help=f"torch threads per grading (default: {d['threads']})",
-    )
-    p.add_argument(
-        "--timeout",
-        type=float,
-        default=d["timeout"],
-        metavar="S",
-        help=f"seconds allowed for each call into a student's code (default: {d['timeout']:g})",
-    )
-    p.add_argument(
-        "--data-root",
-        metavar="DIR",
-        help="data folder for the full tier "
-        "(default: $VAECOURSE_DATA, else ~/.cache/vaecourse/data)",
-    )
-    p.add_argument(
-        "--only",
-        nargs="+",
-        metavar="FILE",
-        help="for course staff: run only these "
-        "hidden test files (names or globs, such as test_utils.py); partial grades",
-    )
-    p.add_argument(
-        "--force",
-        action="store_true",
-        help="regrade every student, even those with up-to-date results",
-    )
-    return p
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m grader batch`: 0 when every student was graded, 1 if a grading failed, 130 if
-    interrupted (rerun to resume)."""
-    args = vars(parser().parse_args(argv))
     main_thread = threading.current_thread() is threading.main_thread()
     if main_thread:  # `kill` stops the batch as cleanly as Ctrl-C
         previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        rows, finished = grade_all(args.pop("homework"), args.pop("submissions"), **args)
+        rows, finished = grade_all(homework, submissions, **options)
     except KeyboardInterrupt:
         print("interrupted; rerun the same command to resume", file=sys.stderr)
         return 130
@@ -486,7 +395,3 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
     return 130 if not finished else 1 if failed else 0
-
-
-if __name__ == "__main__":  # one grading, started by Batch in its own process
-    sys.exit(grade_child(json.loads(sys.argv[1])))

@@ -21,15 +21,31 @@ class TestResult:
         return self.status == "passed"
 
 
+EXIT_STATUS = {"graded": 0, "not graded": 3, "grader error": 4}
+
+
 @dataclass
 class GradingResult:
-    """Every check of one submission, plus notes about the submission as a whole."""
+    """Every check of one submission, plus notes about the submission as a whole.
+
+    status: 'graded' (whatever the score), 'not graded' (the submission could not be read) or
+    'grader error' (the grader failed, not the student's code). partial: only some hidden test
+    files ran (course staff's --only), so the total is not a grade.
+    """
 
     homework: str
     tier: str
     tests: list[TestResult] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # shown to the student
+    instructor_notes: list[str] = field(default_factory=list)  # course staff only
     seconds: float = 0.0
+    status: str = "graded"
+    partial: bool = False
+
+    @property
+    def exit_status(self) -> int:
+        """The command line's exit status for this result (see grader.cli.EXIT_CODES)."""
+        return EXIT_STATUS[self.status]
 
     @property
     def total(self) -> float:

@@ -20,24 +20,43 @@ def test_to_gradescope(t: TestResult) -> dict:
     }
 
 
+def graded(result: GradingResult) -> list[TestResult]:
+    """The tests that count: a skipped test (it cannot run here, e.g. no data set for it) is
+    left out of the student's results, not shown as a failed 0/0 (its reason goes to course
+    staff)."""
+    return [t for t in result.tests if t.status != "skipped"]
+
+
+def summary(result: GradingResult) -> str:
+    """The first line of the results: homework, tier, score, and what kind of run it was."""
+    line = f"{result.homework}, {result.tier} tier: {result.total:g} / {result.possible:g}"
+    if result.status != "graded":
+        line += f" ({result.status})"
+    if result.partial:
+        line += " (partial run: only some hidden test files ran; not a grade)"
+    return line
+
+
 def to_gradescope(result: GradingResult) -> dict:
     """The whole results.json (Gradescope's autograder specification)."""
-    notes = "\n".join(result.notes)
     return {
         "score": result.total,
         "execution_time": round(result.seconds, 1),
-        "output": f"{result.homework}, {result.tier} tier: {result.total:g} / {result.possible:g}"
-        + (f"\n{notes}" if notes else ""),
+        "output": "\n".join([summary(result), *result.notes]),
         "stdout_visibility": "hidden",
-        "tests": [test_to_gradescope(t) for t in result.tests],
+        "tests": [test_to_gradescope(t) for t in graded(result)],
     }
 
 
 def to_instructor(result: GradingResult) -> dict:
-    """results.json plus what only course staff should see (tracebacks, worker logs)."""
+    """results.json plus what only course staff should see (tracebacks, worker logs, the tests
+    left out and why)."""
     out = to_gradescope(result)
-    for entry, t in zip(out["tests"], result.tests):
+    for entry, t in zip(out["tests"], graded(result)):
         entry["instructor_output"] = t.instructor_output
+    left_out = [f"left out: {t.name}: {t.output}" for t in result.tests if t.status == "skipped"]
+    out["status"] = result.status
+    out["instructor_notes"] = [*result.instructor_notes, *left_out]
     return out
 
 
@@ -51,5 +70,7 @@ def table(result: GradingResult, width: int = 100) -> str:
             reason = textwrap.shorten(t.output.replace("\n", " "), width - 8, placeholder="...")
             lines.append(f"{'':6}-> {reason}")
     lines.append(f"{'':5} {'TOTAL':<48} {result.total:>4g}/{result.possible:<4g}")
+    if result.status != "graded" or result.partial:
+        lines.append(summary(result))
     lines.extend(result.notes)
     return "\n".join(lines)
