@@ -167,7 +167,11 @@ class ErrorInfo:
 
 @dataclass(frozen=True)
 class ImportResult:
+    """Per module: the error that stopped its import, and what its import changed of the
+    process-wide settings (a default dtype, a patched torch function, ...)."""
+
     errors: dict[str, ErrorInfo]
+    changes: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

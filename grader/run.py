@@ -58,7 +58,8 @@ def main(
     try:
         staged = stage(hw, Path(submission or hw.release), workdir)
         result.notes.extend(staged.notes)
-        sandbox = Sandbox(staged.tree, Limits(threads=threads, timeout=timeout))
+        limits = Limits(threads=threads, timeout=timeout)
+        sandbox = Sandbox(staged.tree, limits, hw.student_files)
         result.notes.extend(sandbox.preflight(hw.modules, hw.fallbacks, timeout))
         plugin = GradingPlugin(Context(hw.name, tier, staged, sandbox, data_root))
         run_pytest(hw.tests, plugin, pytest_args, verbose)
@@ -73,6 +74,7 @@ def main(
         if plugin is not None:
             result.tests = sorted(plugin.results, key=lambda t: t.item)
         if sandbox is not None:
+            result.notes.extend(n for n in sandbox.notes if n not in result.notes)
             sandbox.close()
         shutil.rmtree(workdir, ignore_errors=True)
         result.seconds = time.time() - start

@@ -4,6 +4,7 @@ import dataclasses
 import json
 import os
 import pickle
+import re
 import resource
 import select
 import shutil
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader import messages
-from grader.messages import ErrorInfo, Import, ProtocolError, Request
+from grader.messages import ErrorInfo, Import, ImportResult, ProtocolError, Request
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -65,6 +66,7 @@ class Outcome:
     seconds: float = 0.0  # timeout: the limit that ran out
     memory_mb: int = 0  # timeout: what the worker held then
     reason: str = ""  # crashed: why, in the student's terms
+    importing: bool = False  # timeout: while importing a file, before any test
     context: str = ""  # where the failure happened, when not in the call itself
     log_tail: str = ""
 
@@ -78,6 +80,12 @@ class Outcome:
         return f"{message} ({self.context})" if self.context else message
 
     def _message(self) -> str:
+        if self.status == "timeout" and self.importing:
+            return (
+                f"timed out after {self.seconds:.0f} s while the file was being imported: code "
+                "at the top level of a file runs when it is imported, so training or "
+                'experiments belong under `if __name__ == "__main__":` or in a function'
+            )
         if self.status == "timeout":
             if self.memory_mb >= 1024:  # torch alone holds a few hundred MB
                 return (
@@ -99,6 +107,35 @@ class Outcome:
         return f"{error.type}: {error.message}{where}"
 
 
+def installed_packages() -> list[str]:
+    """The packages students are told they may use: those of requirements-student.txt."""
+    path = ROOT / "requirements-student.txt"
+    lines = path.read_text().splitlines() if path.is_file() else []
+    names = [re.split(r"[<>=!~ ;\[]", line.strip(), maxsplit=1)[0] for line in lines]
+    return [n for n in names if n and not n.startswith(("#", "-"))]
+
+
+def _import_notes(where: str, result: ImportResult, module: str) -> list[str]:
+    """Notes on one import: why it failed, and what it changed for the whole process."""
+    notes = []
+    error = result.errors.get(module)
+    if error is not None and error.type == "ModuleNotFoundError":
+        packages = ", ".join(installed_packages()) or "the course's requirements.txt"
+        notes.append(
+            f"{where} cannot be imported: {error.message} ({error.where}). Where your code is "
+            f"graded, only Python's standard library and {packages} are installed: remove that "
+            "import or move it into the code that needs it"
+        )
+    elif error is not None:
+        notes.append(f"{where} cannot be imported: {error.type}: {error.message} ({error.where})")
+    for change in result.changes.get(module, ()):
+        notes.append(
+            f"importing {where} {change}: the grader undoes that before every test, so each "
+            "file is graded with PyTorch's defaults (do it inside the functions that need it)"
+        )
+    return notes
+
+
 def _unusable(message: str, detail: str = "") -> Outcome:
     """The worker's reply could not be used: the student's code is the only way it gets so."""
     return Outcome("exception", error=ErrorInfo("InvalidResult", message, traceback=detail))
@@ -107,9 +144,11 @@ def _unusable(message: str, detail: str = "") -> Outcome:
 class Sandbox:
     """A worker process over one staged submission folder, restarted after any failure."""
 
-    def __init__(self, tree: Path, limits: Limits | None = None):
+    def __init__(self, tree: Path, limits: Limits | None = None, student_files: tuple = ()):
         self.tree = Path(tree)
         self.limits = limits or Limits()
+        self.student_files = tuple(student_files)  # where a traceback points the student
+        self.notes: list[str] = []  # what calls reported about the submission, once each
         self.proc: subprocess.Popen | None = None
         self.broken: dict[str, Outcome] = {}  # module -> how its import hung or crashed
         self.substitutes: dict[str, str] = {}  # broken module -> trusted stand-in
@@ -145,6 +184,7 @@ class Sandbox:
                 "uid": NOBODY,
                 "nproc": self.limits.processes,
                 "hide": [str(p) for p in self.limits.hide],
+                "student_files": list(self.student_files),
             }
         )
 
@@ -206,23 +246,27 @@ class Sandbox:
 
         A module whose import hangs or kills the worker is remembered: calls into it then fail
         at once with that verdict instead of waiting out the timeout again, and calls that only
-        need it as a helper get its trusted fallback. Returns notes for the results.
+        need it as a helper get its trusted fallback. Returns notes for the results: imports
+        that failed (a missing package named with what is installed) and what an import changed
+        of the process-wide settings (undone before every test).
         """
         notes = []
         for module in modules:
+            where = module.replace(".", "/") + ".py"
             outcome = self.call(Import((module,)), timeout)
             if outcome.status in ("timeout", "crashed"):
                 self.broken[module] = outcome
                 if module in fallbacks:
                     self.substitutes[module] = fallbacks[module]
-                where = module.replace(".", "/") + ".py"
                 notes.append(f"importing {where} failed: {outcome.student_message()}")
+            elif outcome.ok:
+                notes += _import_notes(where, outcome.result, module)
         return notes
 
     def sibling(self, **limits) -> "Sandbox":
         """Another worker over the same staged tree, with these limits changed, that knows which
         modules failed to import here (the full tier trains in several at once)."""
-        twin = Sandbox(self.tree, dataclasses.replace(self.limits, **limits))
+        twin = Sandbox(self.tree, dataclasses.replace(self.limits, **limits), self.student_files)
         twin.broken, twin.substitutes = self.broken, self.substitutes
         return twin
 
@@ -264,7 +308,14 @@ class Sandbox:
         if payload is None:
             held = self.memory_mb()
             self.kill()
-            return Outcome("timeout", seconds=timeout, memory_mb=held, log_tail=self.log_tail())
+            importing = isinstance(request, Import)
+            return Outcome(
+                "timeout",
+                seconds=timeout,
+                memory_mb=held,
+                importing=importing,
+                log_tail=self.log_tail(),
+            )
         return self._outcome(payload, request)
 
     def _outcome(self, payload: bytes, request: Request) -> Outcome:
@@ -286,6 +337,9 @@ class Sandbox:
         if reply.restart:  # a trusted module stood in for a broken one: start clean
             self.kill()
         if reply.ok:
+            for note in getattr(reply.result, "notes", ()):
+                if note not in self.notes:
+                    self.notes.append(note)
             return Outcome("ok", result=reply.result)
         status = "grader" if reply.error.origin == "grader" else "exception"
         return Outcome(status, error=reply.error, log_tail=self.log_tail())

@@ -21,11 +21,13 @@ import importlib.abc
 import importlib.util
 import json
 import os
+import random
 import resource
 import signal
 import stat
 import sys
 import traceback
+import warnings
 
 # --------------------------------------------------------------------------- isolation
 # This part runs first, while the process is single-threaded and before torch is imported, so
@@ -270,8 +272,18 @@ def unpatch(undo: list) -> None:
 
 
 def install(name: str, source: str) -> None:
-    """Make the trusted module `source` stand in for `name`, in sys.modules and its package."""
+    """Make the trusted module `source` stand in for `name`, in sys.modules and its package.
+
+    Modules of the staged tree imported so far are forgotten first: one of them may hold the
+    broken module, half imported (a utils.py that imports the models at its top, then fails),
+    and would keep using it; imported again, they get the stand-in.
+    """
     module, _ = resolve(source)
+    tree = SUBMISSION["tree"]
+    for loaded_name, loaded in list(sys.modules.items()):
+        path = os.path.realpath(getattr(loaded, "__file__", None) or "")
+        if tree and path.startswith(tree + os.sep) and not loaded_name.startswith("_reference"):
+            del sys.modules[loaded_name]
     sys.modules[name] = module
     parent, _, child = name.rpartition(".")
     if parent in sys.modules:
@@ -397,6 +409,113 @@ def guard(writable: list, hidden: list) -> None:
     sys.addaudithook(hook)
 
 
+# --------------------------------------------------------------------------- global state
+# What one student file sets for the whole process (a default dtype, a thread count, a patched
+# torch function, a warning filter) must not reach the tests of another file: the worker takes
+# a snapshot of that state before it imports anything of the student's, puts it back before and
+# after every request, and names the file that changed it.
+
+WATCHED = (
+    "torch",
+    "torch.nn.functional",
+    "torch.linalg",
+    "numpy",
+    "numpy.random",
+    "math",
+    "random",
+)
+
+
+class GlobalState:
+    """A snapshot of the process-wide settings that student code can change.
+
+    Watched: torch's default dtype, threads, grad mode and deterministic mode, the warning
+    filters, and the functions and classes of torch, torch.nn.functional, torch.linalg, numpy,
+    numpy.random, math, random, torch.Tensor and torch.nn.Module (a student replacing one of
+    them). Attributes added later, such as submodules imported by name, are left alone.
+    """
+
+    def __init__(self, threads: int):
+        import numpy  # noqa: F401 - imported so that its functions can be watched
+        import torch.nn.functional  # noqa: F401
+
+        self.threads = threads
+        self.holders = [importlib.import_module(m) for m in WATCHED] + [
+            torch.Tensor,
+            torch.nn.Module,
+        ]
+        self.callables = [
+            {k: v for k, v in vars(h).items() if callable(v) and not isinstance(v, type(torch))}
+            for h in self.holders
+        ]
+        self.dtype = torch.get_default_dtype()
+        self.deterministic = torch.are_deterministic_algorithms_enabled()
+        self.filters = list(warnings.filters)
+
+    def _replaced(self):
+        """(holder, name, original) of every watched function or class replaced since by one
+        that torch, numpy or Python did not define (torch rebinds a few of its own lazily);
+        on torch.Tensor and torch.nn.Module, a method added over an inherited one too
+        (original None)."""
+        for holder, saved in zip(self.holders, self.callables):
+            now = vars(holder)
+            for key, value in saved.items():
+                if now.get(key) is not value and _foreign(now.get(key)):
+                    yield holder, key, value
+            if isinstance(holder, type):
+                for key in set(now) - set(saved):
+                    if callable(now[key]) and not key.startswith("__") and _foreign(now[key]):
+                        yield holder, key, None
+
+    def differences(self) -> list[str]:
+        """What differs from the snapshot, in a student's words."""
+        found = []
+        if torch.get_default_dtype() != self.dtype:
+            found.append(f"sets torch's default dtype to {torch.get_default_dtype()}")
+        if torch.get_num_threads() != self.threads:
+            found.append(f"sets torch's threads to {torch.get_num_threads()}")
+        if not torch.is_grad_enabled():
+            found.append("turns gradients off for the whole process")
+        if torch.are_deterministic_algorithms_enabled() != self.deterministic:
+            found.append("changes torch.use_deterministic_algorithms")
+        replaced = [f"{getattr(h, '__name__', h)}.{k}" for h, k, _ in self._replaced()]
+        if replaced:
+            found.append("replaces " + ", ".join(replaced[:3]) + (" ..." if replaced[3:] else ""))
+        if warnings.filters != self.filters:
+            found.append("changes the warning filters")
+        return found
+
+    def restore(self) -> None:
+        """Put every watched setting back as it was in the snapshot."""
+        for holder, key, original in list(self._replaced()):
+            if original is None:
+                delattr(holder, key)
+            else:
+                setattr(holder, key, original)
+        torch.set_default_dtype(self.dtype)
+        torch.set_num_threads(self.threads)
+        torch.set_grad_enabled(True)
+        torch.use_deterministic_algorithms(self.deterministic)
+        warnings.filters[:] = self.filters
+
+
+def _foreign(value) -> bool:
+    """Was `value` defined outside torch, numpy and Python's own modules (or deleted)?"""
+    module = getattr(value, "__module__", None) or ""
+    return value is None or module.split(".")[0] not in (
+        "torch",
+        "numpy",
+        "builtins",
+        "math",
+        "random",
+        "_random",
+    )
+
+
+GLOBAL: dict = {}  # "state": the GlobalState taken before the first request
+SUBMISSION: dict = {"tree": "", "files": []}  # the staged tree and the student's files in it
+
+
 # --------------------------------------------------------------------------- values
 
 
@@ -416,16 +535,41 @@ def plain_tensor(value, what: str) -> torch.Tensor:
     return torch.Tensor.detach(value).clone().contiguous()
 
 
-def build(init: Init):
-    """Instantiate the class named by init.target and load init.state into it."""
+def build(init: Init, notes: list[str]):
+    """Instantiate the class named by init.target and load init.state into it.
+
+    A model whose __init__ adds parameters or buffers keeps their own values and gets the
+    shipped weights everywhere else; what was not loaded is said in `notes`.
+    """
     _, cls = resolve(init.target)
     obj = cls(**init.kwargs)
     if init.state is not None:
-        obj.load_state_dict(init.state)
+        missing, unexpected = obj.load_state_dict(init.state, strict=False)
+        name = cls.__name__
+        if missing:
+            notes.append(
+                f"{name}.__init__ creates {', '.join(missing[:4])}, which the handout's model "
+                "does not have: the grader loaded its trained weights into everything else, and "
+                "these keep the values your __init__ gives them"
+            )
+        if unexpected:
+            notes.append(
+                f"{name} lacks {', '.join(unexpected[:4])} of the handout's model: those trained "
+                "weights were not loaded (keep the provided layers and their names)"
+            )
     return obj
 
 
 # --------------------------------------------------------------------------- operations
+
+
+def seed_everything(seed: int) -> None:
+    """Seed torch, numpy and random: a call draws the same numbers whatever ran before it."""
+    import numpy
+
+    torch.manual_seed(seed)
+    numpy.random.seed(seed % 2**32)
+    random.seed(seed)
 
 
 def op_call(req: Call) -> CallResult:
@@ -438,10 +582,10 @@ def op_call(req: Call) -> CallResult:
     module, fn = resolve(req.target)
     undo = patch_helpers(req.patches, [module])
     try:
-        obj = build(req.init) if req.init is not None else None
+        obj = build(req.init, notes) if req.init is not None else None
         if obj is not None and req.init.arg is None:
             fn = getattr(obj, req.target.split(":")[1].split(".")[-1])
-        torch.manual_seed(req.seed)
+        seed_everything(req.seed)
         runs = tuple(one_call(fn, obj, req) for _ in range(req.repeat))
     finally:
         unpatch(undo)
@@ -493,8 +637,8 @@ def op_train(req: Train) -> TrainResult:
     notes = fallback_imports(req.fallbacks, req.substitutes)
     _, loop = resolve(req.loop)
     torch.set_num_threads(req.threads)
-    torch.manual_seed(req.seed)
-    model = build(req.init)
+    seed_everything(req.seed)
+    model = build(req.init, notes)
     data = type("Data", (), dict(req.data))()
     loop(model, data, **req.loop_kwargs)
     state = {k: plain_tensor(v, k) for k, v in model.state_dict().items()}
@@ -502,14 +646,19 @@ def op_train(req: Train) -> TrainResult:
 
 
 def op_import(req: Import) -> ImportResult:
-    """Import the modules in order; report each failure (anything, SystemExit included)."""
-    errors = {}
+    """Import the modules in order; report each failure (anything, SystemExit included) and
+    what each import changed of the process-wide settings."""
+    errors, changes = {}, {}
+    state = GLOBAL["state"]
     for name in req.modules:
         try:
             importlib.import_module(name)
         except BaseException as exc:  # noqa: BLE001 - report anything, including SystemExit
             errors[name] = describe(exc)
-    return ImportResult(errors)
+        if found := state.differences():
+            changes[name] = tuple(found)
+        state.restore()
+    return ImportResult(errors, changes)
 
 
 OPS = {
@@ -521,23 +670,47 @@ OPS = {
 
 
 def describe(exc: BaseException) -> ErrorInfo:
-    """The exception as plain strings, with the traceback trimmed to the submission's frames."""
-    frames = [
-        f
-        for f in traceback.extract_tb(exc.__traceback__)
-        if "worker.py" not in f.filename and not f.filename.startswith("<")
-    ]
+    """The exception as plain strings; `where` is the last line of the student's own files in
+    its traceback (else of the staged tree, else the last line outside the worker)."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "worker.py" not in f.filename]
+    where = ""
     if isinstance(exc, SyntaxError):  # its own filename and line say where; frames do not
-        frames = []
-    where = f"{os.path.basename(frames[-1].filename)}, line {frames[-1].lineno}" if frames else ""
+        if exc.filename and exc.lineno:
+            where = f"{os.path.basename(exc.filename)}, line {exc.lineno}"
+    elif frame := _student_frame(frames):
+        where = f"{os.path.basename(frame.filename)}, line {frame.lineno}"
     tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     message = str(exc)[:2000]
+    if isinstance(exc, SyntaxError):
+        version = ".".join(map(str, sys.version_info[:3]))
+        message += (
+            f" (the grader runs Python {version}: syntax that only a newer Python accepts "
+            "fails here too)"
+        )
     if isinstance(exc, NotImplementedError) and not message:
         message = "not implemented yet (the starter stub is still there)"
     if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
         limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0] >> 20
         message += f" (while grading, output and files are limited to {limit} MB)"
     return ErrorInfo(type(exc).__name__, message, where, tb[-20000:])
+
+
+def _student_frame(frames: list):
+    """The frame to show a student: in one of their files, else in the staged tree, else the
+    last one that is not the grader's (None when there is none)."""
+    tree = SUBMISSION["tree"]
+
+    def relative(frame) -> str | None:
+        path = os.path.realpath(frame.filename)
+        return os.path.relpath(path, tree) if tree and path.startswith(tree + os.sep) else None
+
+    own = [f for f in frames if relative(f) in SUBMISSION["files"]]
+    staged = [f for f in frames if relative(f) is not None]
+    outside = [f for f in frames if not f.filename.startswith("<")]
+    for group in (own, staged, outside):
+        if group:
+            return group[-1]
+    return None
 
 
 def answer(data: bytes) -> Reply:
@@ -547,10 +720,14 @@ def answer(data: bytes) -> Reply:
     except (ProtocolError, RuntimeError, EOFError, ValueError) as exc:  # a grader bug
         message = f"the grader sent a malformed request: {exc}"
         return Reply(ok=False, error=ErrorInfo("ProtocolError", message, origin="grader"))
+    state = GLOBAL["state"]
+    state.restore()  # whatever an earlier request left changed
     try:
         return Reply(ok=True, result=OPS[type(request)](request))
     except BaseException as exc:  # noqa: BLE001 - SystemExit and friends are results too
         return Reply(ok=False, error=describe(exc))
+    finally:
+        state.restore()  # before the reply is written with torch.save
 
 
 def serve(fd_in: int, fd_out: int) -> None:
@@ -567,6 +744,8 @@ def main() -> None:
     sys.path.insert(0, tree)
     os.chdir(tree)
     torch.set_num_threads(threads)
+    GLOBAL["state"] = GlobalState(threads)  # before anything of the student's is imported
+    SUBMISSION.update(tree=os.path.realpath(tree), files=config.get("student_files", []))
     guard([tree, os.environ.get("HOME", tree)], config.get("hide", []))
     serve(fd_in, fd_out)
 
