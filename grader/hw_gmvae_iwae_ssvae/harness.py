@@ -117,7 +117,8 @@ def reference_runs(fn, repeat: int, seed: int = 1234) -> list[torch.Tensor]:
 def reference_grads(
     model, method: str, args: tuple, params: list, repeat: int, seed: int = 4321
 ) -> dict:
-    """Gradients of output 0 of model.<method>(*args) for `params`, stacked over repeats."""
+    """Gradients of output 0 of model.<method>(*args) for `params`, stacked over repeats and
+    projected as the student's are (see `project`): (repeat, k) per parameter."""
     torch.manual_seed(seed)
     named = dict(model.named_parameters())
     grads = {p: [] for p in params}
@@ -127,7 +128,7 @@ def reference_grads(
         for p in params:
             g = named[p].grad
             grads[p].append(torch.zeros_like(named[p]) if g is None else g.detach().clone())
-    return {p: torch.stack(v) for p, v in grads.items()}
+    return {p: project(torch.stack(v)) for p, v in grads.items()}
 
 
 def student_grads(result: CallResult, params: list) -> dict:
