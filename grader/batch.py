@@ -318,8 +318,8 @@ def identities(submissions: Path, found: dict) -> dict[str, list[Submitter]] | N
     missing = [s for s in found if people is not None and s not in people]
     if missing:
         print(
-            f"warning: {len(missing)} submissions are not in {gradescope_metadata.METADATA} "
-            f"(first: {missing[0]}): their name, email and sid are left empty",
+            f"warning: submissions not in {gradescope_metadata.METADATA}: {len(missing)} "
+            f"(first: {missing[0]}); their name, email and sid are left empty",
             file=sys.stderr,
         )
     return people
