@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from submissions import HW, REPO, build
 
-from grader import batch
+from grader import batch, cli
 from grader.gradescope_metadata import METADATA
 
 SHARDS = 3
@@ -143,3 +143,50 @@ def test_the_plain_batch_afterwards_regrades_nobody_and_matches_one_machine(shar
     assert [r["status"] == partial for r in merged] == [True, False, True, True, True]
     assert merged[1]["status"].startswith("not graded:")
     assert f"submissions not in {METADATA}: 1 (first: {DAMAGED})" in merge
+
+
+def test_slices_cover_the_class_once_and_stay_put_when_students_are_added(capsys):
+    """Is every student in exactly one slice of N, the same one whatever the rest of the class,
+    with slices of roughly equal size?"""
+    names = [f"submission_{281000000 + 7919 * i}" for i in range(300)]
+    for n in (1, 2, 3, 8):
+        slices = {k: batch.select(dict.fromkeys(names), (k, n)) for k in range(1, n + 1)}
+        assert sorted(s for part in slices.values() for s in part) == sorted(names)
+        assert min(map(len, slices.values())) > 300 / n * 0.7  # binomial spread, not skew
+    late = dict.fromkeys(["submission_100000000", "alice", "Zoë", "submission_999999999"])
+    for k in range(1, 9):
+        before = batch.select(dict.fromkeys(names), (k, 8))
+        after = batch.select({**dict.fromkeys(names), **late}, (k, 8))
+        assert [s for s in after if s not in late] == list(before)
+    assert "shard 8/8: " in capsys.readouterr().err
+
+
+def test_slices_are_the_same_in_every_process():
+    """Does another Python process (another hash seed, as on another machine) put each student
+    in the same slice?"""
+    names = ["alice", "bob", "submission_281234567", "Zoë"]
+    code = f"from grader.batch import shard_of; print([shard_of(s, 5) for s in {names!r}])"
+    here = str([batch.shard_of(s, 5) for s in names])
+    for seed in ("1", "2"):
+        env = {**ENV, "PYTHONHASHSEED": seed}
+        got = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True)
+        assert got.stdout.decode().strip() == here, got.stderr.decode()
+
+
+@pytest.mark.parametrize("text", ["0/3", "4/3", "3", "a/b", "2/0", "-1/3"])
+def test_a_shard_that_is_not_k_of_n_is_a_usage_error(text: str, capsys):
+    """Is --shard outside 1..N, or not K/N, refused with exit status 2 and the remedy?"""
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["batch", HW, "subs", "--shard", text])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "--shard" in err and ("K/N" in err or "1..N" in err)
+
+
+def test_an_unreadable_metadata_file_leaves_identities_empty_and_says_so(tmp_path, capsys):
+    """Does a damaged submission_metadata.yml give empty identity columns and a warning that
+    says how to fix it, instead of stopping the batch?"""
+    (tmp_path / METADATA).write_text("submission_1: [unclosed\n")
+    assert batch.identities(tmp_path, {"submission_1": tmp_path}) == {}
+    err = capsys.readouterr().err
+    assert "not valid YAML" in err and "fix the file and rerun" in err
