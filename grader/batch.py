@@ -1,48 +1,32 @@
 """Grade a folder of submissions in parallel, resumably, into per-student results and a CSV."""
 
-import csv
+import functools
 import hashlib
-import io
 import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 from tqdm import tqdm
 
-from grader import homeworks
+from grader import gradescope_metadata, homeworks
 from grader.fileio import PARTIAL, write_atomic
+from grader.grade_table import CRASH_PREFIX, Row, write_csv
+from grader.gradescope_metadata import Submitter
 from grader.results import GradingResult
 from grader.serialize import to_gradescope
 
 MARKER = "batch.json"  # written last: its presence with the right fingerprint = complete
 RESULTS = ("results.json", "instructor_results.json")
-IGNORED = {"submission_metadata.yml"}  # Gradescope's export: one folder per submission beside it
-CRASH_PREFIX = "not graded: the grader failed"
-
-
-@dataclass
-class Row:
-    """One student's line of the CSV (and the body of OUT/<student>/batch.json)."""
-
-    student: str
-    score: float = 0.0
-    max_score: float = 0.0
-    seconds: float = 0.0
-    status: str = "not graded: no results yet (interrupted? rerun the command to finish)"
-    items: dict = field(default_factory=dict)  # handout item -> points earned
-    notes: str = ""
-
-    @classmethod
-    def from_marker(cls, marker: dict) -> "Row":
-        return cls(**{k: marker[k] for k in cls.__dataclass_fields__ if k in marker})
+IGNORED = {gradescope_metadata.METADATA}  # Gradescope's export: a folder per submission beside it
 
 
 def find_submissions(folder: Path, out: Path | None = None) -> dict[str, Path]:
@@ -85,6 +69,34 @@ def fingerprint(submission: Path, config: dict) -> str:
     return h.hexdigest()
 
 
+def parse_shard(text: str) -> tuple[int, int]:
+    """'K/N' -> (K, N), the K-th of N slices of a class (1 <= K <= N)."""
+    k, sep, n = text.partition("/")
+    if not (sep and k.strip().isdigit() and n.strip().isdigit()):
+        raise ValueError(f"{text!r} is not K/N: write, e.g., 2/3 for the 2nd of 3 slices")
+    return check_shard((int(k), int(n)))
+
+
+def check_shard(shard: tuple[int, int]) -> tuple[int, int]:
+    """`shard` = (K, N) if 1 <= K <= N; else a ValueError that says so."""
+    k, n = shard
+    if not 1 <= k <= n:
+        raise ValueError(f"shard {k}/{n}: slices are numbered 1 to N, so K must be in 1..N")
+    return shard
+
+
+def shard_of(student: str, shards: int) -> int:
+    """The slice (1 to `shards`) that grades `student`: fixed by a hash of the name alone, so it
+    is the same on every machine and does not move when other students are added or removed."""
+    digest = hashlib.sha256(student.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % shards + 1
+
+
+def shard_csv(path: Path, shard: tuple[int, int]) -> Path:
+    """Where shard K/N writes its rows: grades.csv -> grades.shard-K-of-N.csv, beside it."""
+    return path.with_name(f"{path.stem}.shard-{shard[0]}-of-{shard[1]}{path.suffix}")
+
+
 def read_marker(student_dir: Path, fp: str) -> dict | None:
     """The finished grading recorded in student_dir for fingerprint `fp`, else None."""
     try:
@@ -93,6 +105,11 @@ def read_marker(student_dir: Path, fp: str) -> dict | None:
     except (OSError, ValueError):
         return None
     return marker if complete and marker.get("fingerprint") == fp else None
+
+
+def graded_by(shard: str | None) -> dict:
+    """Where a result was made, for OUT/<student>/batch.json: the machine and the shard."""
+    return {"host": socket.gethostname(), "shard": shard}
 
 
 def commit(student_dir: Path, files: dict[str, str], marker: dict) -> None:
@@ -106,29 +123,6 @@ def commit(student_dir: Path, files: dict[str, str], marker: dict) -> None:
         write_atomic(student_dir / MARKER, json.dumps(marker, indent=2))
     finally:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, signals)
-
-
-def summarize(student: str, result: GradingResult) -> Row:
-    """The CSV row of one grading: total, status, points per handout item, notes."""
-    reasons = [
-        n.split(":", 1)[1].strip() for n in result.notes if n.startswith("submission not graded:")
-    ]
-    items: dict = {}
-    for t in result.tests:
-        key = t.item or t.name
-        items[key] = round(items.get(key, 0.0) + t.score, 4)
-    if result.status == "not graded":
-        status = "not graded: " + (reasons[0] if reasons else "the submission could not be read")
-    elif result.status == "grader error":
-        status = f"{CRASH_PREFIX}: see instructor_results.json"
-    elif not result.tests:
-        status = "not graded: no hidden test ran"
-    else:
-        status = "graded"
-    notes = "; ".join(n for n in result.notes if not n.startswith("submission not graded:"))
-    return Row(
-        student, result.total, result.possible, round(result.seconds, 1), status, items, notes
-    )
 
 
 class Batch:
@@ -215,7 +209,8 @@ class Batch:
             RESULTS[0]: json.dumps(to_gradescope(result), indent=2),
             RESULTS[1]: json.dumps({**to_gradescope(result), "error": why}, indent=2),
         }
-        commit(student_dir, files, {"fingerprint": "retry", **asdict(row)})
+        marker = {"fingerprint": "retry", "graded_by": graded_by(self.config.get("shard"))}
+        commit(student_dir, files, {**marker, **asdict(row)})
         return row
 
     def interrupt(self) -> None:
@@ -246,32 +241,6 @@ def load_row(student: str, student_dir: Path, fp: str) -> Row:
     return Row.from_marker({**marker, "student": student}) if fresh else Row(student)
 
 
-def _item_key(item: str) -> tuple:
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in item.split("."))
-
-
-def write_csv(path: Path, rows: list[Row]) -> None:
-    """student, score, max_score, seconds, status, one column per handout item, notes."""
-    items = sorted({i for r in rows for i in r.items}, key=_item_key)
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(["student", "score", "max_score", "seconds", "status", *items, "notes"])
-    for r in rows:
-        writer.writerow(
-            [
-                r.student,
-                f"{r.score:g}",
-                f"{r.max_score:g}",
-                r.seconds,
-                r.status,
-                *(f"{r.items[i]:g}" if i in r.items else "" for i in items),
-                r.notes,
-            ]
-        )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, buf.getvalue())
-
-
 def grade_all(
     homework: str,
     submissions: Path,
@@ -285,19 +254,22 @@ def grade_all(
     data_root: str | None = None,
     only: list[str] | None = None,
     force: bool = False,
+    shard: tuple[int, int] | None = None,
 ) -> tuple[list[Row], bool]:
     """Grade every submission in `submissions` that has no up-to-date results in `out`.
 
     `out` defaults to SUBMISSIONS/../grades-HW and `csv_path` to OUT/grades.csv; `jobs` (default:
     the number of CPU cores) gradings run at once, each with `threads` torch threads. `only`
-    restricts grading to these hidden test files (as `python -m grader --only`). Returns every
-    student's row and whether the batch ran to the end (False when interrupted).
+    restricts grading to these hidden test files (as `python -m grader --only`). `shard` (K, N)
+    takes only the students of slice K of N (see shard_of) and writes their rows to
+    shard_csv(csv_path), never to the class's CSV. Returns the row of every student taken and
+    whether the batch ran to the end (False when interrupted).
     """
     hw = homeworks.get(homework)
     submissions = Path(submissions)
     out = Path(out) if out else submissions.resolve().parent / f"grades-{hw.name}"
     config = {"homework": hw.name, "tier": tier, "only": sorted(only or [])}
-    found = find_submissions(submissions, out.resolve())
+    found = select(find_submissions(submissions, out.resolve()), shard)
     fps = {s: fingerprint(p, config) for s, p in found.items()}
     todo = [s for s in found if force or read_marker(out / s, fps[s]) is None]
     if len(todo) < len(found):
@@ -306,13 +278,51 @@ def grade_all(
             f"results in {out}: kept (--force regrades them)",
             file=sys.stderr,
         )
-    batch = Batch(
-        {**config, "threads": threads, "timeout": timeout, "data_root": data_root}, out, threads
-    )
+    label = f"{shard[0]}/{shard[1]}" if shard else None
+    settings = {"threads": threads, "timeout": timeout, "data_root": data_root, "shard": label}
+    batch = Batch({**config, **settings}, out, threads)
     done, finished = _run(batch, todo, found, fps, jobs or os.cpu_count() or 1)
     rows = [done[s] if s in done else load_row(s, out / s, fps[s]) for s in found]
-    write_csv(Path(csv_path) if csv_path else out / "grades.csv", rows)
+    table = Path(csv_path) if csv_path else out / "grades.csv"
+    table = shard_csv(table, shard) if shard else table
+    write_csv(table, rows, identities(submissions, found))
+    print(f"grade table: {table}", file=sys.stderr)
     return rows, finished
+
+
+def select(found: dict[str, Path], shard: tuple[int, int] | None) -> dict[str, Path]:
+    """The students of slice `shard` = (K, N) of `found` (all of them when None)."""
+    if shard is None:
+        return found
+    k, n = check_shard(shard)
+    mine = {s: p for s, p in found.items() if shard_of(s, n) == k}
+    print(
+        f"shard {k}/{n}: {len(mine)} of the {len(found)} students (slices by a hash of each name)",
+        file=sys.stderr,
+    )
+    return mine
+
+
+def identities(submissions: Path, found: dict) -> dict[str, list[Submitter]] | None:
+    """Each submission's submitters from SUBMISSIONS/submission_metadata.yml (None if there is no
+    such file); an unreadable file, or a submission it does not list, is reported on stderr."""
+    try:
+        people = gradescope_metadata.read(submissions)
+    except ValueError as exc:
+        print(
+            f"warning: {exc}; the name, email and sid columns are left empty (fix the file and "
+            "rerun: nothing is regraded)",
+            file=sys.stderr,
+        )
+        return {}
+    missing = [s for s in found if people is not None and s not in people]
+    if missing:
+        print(
+            f"warning: submissions not in {gradescope_metadata.METADATA}: {len(missing)} "
+            f"(first: {missing[0]}); their name, email and sid are left empty",
+            file=sys.stderr,
+        )
+    return people
 
 
 def _run(batch: Batch, todo: list, found: dict, fps: dict, jobs: int) -> tuple[dict, bool]:
@@ -358,6 +368,7 @@ def main(
     data_root: str | None = None,
     only: list[str] | None = None,
     force: bool = False,
+    shard: tuple[int, int] | None = None,
 ) -> int:
     """`python -m grader batch`: grade_all, then a summary on stderr. Returns 0 when every
     student was graded, 1 if a grading failed, 130 if interrupted (rerun to resume)."""
@@ -371,6 +382,7 @@ def main(
         data_root=data_root,
         only=only,
         force=force,
+        shard=shard,
     )
     main_thread = threading.current_thread() is threading.main_thread()
     if main_thread:  # `kill` stops the batch as cleanly as Ctrl-C
@@ -383,15 +395,26 @@ def main(
     finally:
         if main_thread:
             signal.signal(signal.SIGTERM, previous)
-    failed = [r for r in rows if r.status.startswith(CRASH_PREFIX)]
-    graded = sum(r.status == "graded" for r in rows)
-    print(f"{graded} of {len(rows)} students graded", file=sys.stderr)
-    for r in rows:
-        if r.status != "graded":
-            print(f"  {r.student}: {r.status}", file=sys.stderr)
-    if failed:
-        print(
-            f"{len(failed)} gradings failed (see OUT/STUDENT/batch.log); a rerun retries them",
-            file=sys.stderr,
-        )
+    failed = summary(rows, only, shard)
     return 130 if not finished else 1 if failed else 0
+
+
+def summary(rows: list[Row], only: list[str] | None, shard: tuple[int, int] | None) -> int:
+    """Print how the batch (or shard) went on stderr; returns the number of failed gradings."""
+    say = functools.partial(print, file=sys.stderr)
+    whose = f"shard {shard[0]}/{shard[1]}: " if shard else ""
+    partial = f" on {', '.join(only)} only (a partial run: not grades)" if only else ""
+    graded = sum(r.graded for r in rows)
+    say(f"{whose}{graded} of {len(rows)} students{' of this shard' * bool(shard)} graded{partial}")
+    for r in rows:
+        if not r.graded:
+            say(f"  {r.student}: {r.status}")
+    failed = sum(r.status.startswith(CRASH_PREFIX) for r in rows)
+    if failed:
+        say(f"{failed} gradings failed (see OUT/STUDENT/batch.log); a rerun retries them")
+    if shard:
+        say(
+            f"{whose}once every shard has finished, the same command without --shard builds "
+            "the class's CSV from their results (it regrades nobody who is up to date)"
+        )
+    return failed

@@ -14,8 +14,9 @@ from dataclasses import asdict
 from pathlib import Path
 
 from grader import run
-from grader.batch import RESULTS, commit, summarize
+from grader.batch import RESULTS, commit, graded_by
 from grader.fileio import PARTIAL
+from grader.grade_table import summarize
 
 
 def main(spec: dict) -> int:
@@ -36,9 +37,10 @@ def main(spec: dict) -> int:
             timeout=spec["timeout"],
             pytest_args=run.only_files(spec["only"]),
         )
-        row = summarize(spec["student"], result)
+        row = summarize(spec["student"], result, spec["only"])
         files = {name: (tmp / name).read_text() for name in RESULTS}
-        commit(student_dir, files, {"fingerprint": spec["fingerprint"], **asdict(row)})
+        marker = {"fingerprint": spec["fingerprint"], "graded_by": graded_by(spec.get("shard"))}
+        commit(student_dir, files, {**marker, **asdict(row)})
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0

@@ -126,7 +126,9 @@ def _add_batch(sub) -> None:
         "the student is its name without .zip) in parallel. Each student gets "
         "OUT/STUDENT/results.json (Gradescope's format), instructor_results.json and "
         "batch.json; a rerun grades only students without up-to-date results, so an "
-        "interrupted batch resumes where it stopped.",
+        "interrupted batch resumes where it stopped. A Gradescope export's "
+        "submission_metadata.yml beside the submissions fills the CSV's name, email and sid "
+        "columns (one line per submitter of a group submission).",
         epilog="exit status: 0 every student graded, 1 a grading failed (a rerun retries it), "
         "130 interrupted (rerun to resume)",
         formatter_class=_Formatter,
@@ -148,7 +150,8 @@ def _add_batch(sub) -> None:
         type=Path,
         dest="csv_path",
         metavar="FILE",
-        help="grade table, rebuilt on every run (default: OUT/grades.csv)",
+        help="grade table, rebuilt on every run (default: OUT/grades.csv; a --shard K/N run "
+        "writes FILE.shard-K-of-N.csv beside it instead)",
     )
     p.add_argument(
         "--jobs", "-j", type=int, metavar="N", help="gradings at once (default: the CPU cores)"
@@ -159,10 +162,26 @@ def _add_batch(sub) -> None:
         nargs="+",
         metavar="FILE",
         help="for course staff: run only these hidden test files (names or globs, such as "
-        "test_utils.py); partial grades",
+        "test_utils.py); partial grades, their rows' status says so",
     )
     p.add_argument(
         "--force", action="store_true", help="regrade every student, even those up to date"
+    )
+
+    def shard(text: str) -> tuple[int, int]:
+        try:
+            return batch.parse_shard(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    p.add_argument(
+        "--shard",
+        type=shard,
+        metavar="K/N",
+        help="grade only the K-th of N slices of the class (K = 1..N; a student's slice is "
+        "fixed by a hash of the name), e.g. on N machines sharing SUBMISSIONS and OUT; its rows "
+        "go to OUT/grades.shard-K-of-N.csv. Once all N have finished, the same command without "
+        "--shard builds the class's CSV without regrading",
     )
 
 

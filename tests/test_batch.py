@@ -15,6 +15,7 @@ from submissions import HW, REPO, build
 from grader import batch
 
 ONLY = "test_utils.py"  # the hidden tests of utils.py, items 1.1 and 2.1 (14 points): seconds
+PARTIAL = f"partial: only {ONLY} ran (--only); not a grade"  # the status of such a row
 SLOW = ("codebase/utils.py", "    return m + v.sqrt() * torch.randn_like(m)\n")  # (file, text)
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}
 
@@ -73,12 +74,12 @@ def test_every_student_gets_results_and_a_csv_row(graded):
             json.loads((out / student / name).read_text())
     rows = read_csv(out / "grades.csv")
     assert list(rows) == ["alice", "bob", "carol"]
-    assert rows["alice"]["status"] == "graded" and rows["alice"]["score"] == "14"
+    assert rows["alice"]["status"] == PARTIAL and rows["alice"]["score"] == "14"
     alice = rows["alice"]
     assert (alice["1.1"], alice["2.1"], alice["max_score"]) == ("6", "8", "14")
     assert rows["carol"]["status"].startswith("not graded:")
     assert "neither a folder nor a .zip" in rows["carol"]["status"]
-    assert "carol" in stderr and "2 of 3 students graded" in stderr
+    assert "carol" in stderr and "2 of 3 students graded on test_utils.py only" in stderr
 
 
 def test_two_copies_get_identical_grades(graded):
@@ -169,7 +170,7 @@ def test_interrupted_batch_leaves_only_complete_results(tmp_path):
         "bob",
         "carol",
     }
-    assert read_csv(out / "grades.csv")["alice"]["status"] == "graded"
+    assert read_csv(out / "grades.csv")["alice"]["status"] == PARTIAL
 
 
 def test_a_failing_grading_is_a_row_and_never_stops_the_batch(tmp_path, monkeypatch):
