@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from grader import autograder, batch, homeworks, release, run
+from grader.plugin import VISIBILITIES
 from grader.serialize import table
 
 EXIT_CODES = """\
@@ -107,6 +108,17 @@ def _add_grade(sub) -> None:
         help="results.json with tracebacks, for course staff only",
     )
     p.add_argument("--verbose", action="store_true", help="show pytest's own output")
+    p.add_argument(
+        "--visibility",
+        choices=VISIBILITIES,
+        default=_defaults(run.main)["visibility"],
+        help="Gradescope visibility of the hidden tests in results.json",
+    )
+    p.add_argument(
+        "--public-checks",
+        action="store_true",
+        help="also list the homework's public checks (check.py) as 0-point, visible results",
+    )
     p.add_argument(
         "--only",
         action="append",
@@ -215,8 +227,28 @@ def _add_autograder(sub) -> None:
         formatter_class=_Formatter,
     )
     _homework(p)
+    d = _defaults(autograder.main)
     p.add_argument(
         "--out", type=Path, default=None, help="the zip to write (default: ./HW-autograder.zip)"
+    )
+    p.add_argument(
+        "--tier",
+        choices=homeworks.TIERS,
+        default=d["tier"],
+        help="what Gradescope grades each submission on; full also trains and ships the data "
+        "sets inside the bundle (see README for the CPU, memory and timeout settings it needs)",
+    )
+    p.add_argument(
+        "--visibility",
+        choices=VISIBILITIES,
+        default=d["visibility"],
+        help="Gradescope visibility of the hidden tests (the public checks are always visible)",
+    )
+    p.add_argument(
+        "--data-root",
+        default=None,
+        help="where the data sets to ship are (default: $VAECOURSE_DATA, else "
+        "~/.cache/vaecourse/data)",
     )
 
 
@@ -269,7 +301,7 @@ def _release(args: dict) -> int:
 
 
 def _autograder(args: dict) -> int:
-    return autograder.main(args["homework"], out=args["out"])
+    return autograder.main(args.pop("homework"), **args)
 
 
 def _batch(args: dict) -> int:

@@ -110,8 +110,21 @@ class Ping:
     """Report how the worker is isolated (namespaces, user, hidden folders)."""
 
 
-Request = Union[Call, Train, Import, Ping]
-REQUESTS: dict[str, type] = {"call": Call, "train": Train, "import": Import, "ping": Ping}
+@dataclass(frozen=True)
+class SelfCheck:
+    """Run the homework's public checks (its check.py, as released) on the submission."""
+
+    selectors: tuple[str, ...] = ()
+
+
+Request = Union[Call, Train, Import, Ping, SelfCheck]
+REQUESTS: dict[str, type] = {
+    "call": Call,
+    "train": Train,
+    "import": Import,
+    "ping": Ping,
+    "selfcheck": SelfCheck,
+}
 
 
 # ------------------------------------------------------------------------------------ replies
@@ -179,11 +192,19 @@ class PingResult:
     isolation: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class SelfCheckResult:
+    """One dict per public check: item, part, name, passed, message, seconds."""
+
+    results: tuple[dict[str, Any], ...]
+
+
 RESULTS: dict[type, type] = {
     Call: CallResult,
     Train: TrainResult,
     Import: ImportResult,
     Ping: PingResult,
+    SelfCheck: SelfCheckResult,
 }
 
 
@@ -196,7 +217,7 @@ class Reply:
     """
 
     ok: bool
-    result: CallResult | TrainResult | ImportResult | PingResult | None = None
+    result: CallResult | TrainResult | ImportResult | PingResult | SelfCheckResult | None = None
     error: ErrorInfo | None = None
     restart: bool = False
 

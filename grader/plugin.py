@@ -53,6 +53,7 @@ class Context:
     staged: Staged
     sandbox: Sandbox
     data_root: str | None = None
+    visibility: str = "visible"  # of every test that sets none with @visibility
 
 
 def _parse_marker(item: pytest.Item, name: str, default, allowed=None):
@@ -101,7 +102,7 @@ class GradingPlugin:
             status="error",
             output="the test did not run",
             item=str(_parse_marker(item, "item", "")),
-            visibility=_parse_marker(item, "visibility", "visible", VISIBILITIES),
+            visibility=_parse_marker(item, "visibility", self.context.visibility, VISIBILITIES),
         )
         self._by_id[item.nodeid] = result
         self.results.append(result)

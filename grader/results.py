@@ -41,6 +41,7 @@ class GradingResult:
     seconds: float = 0.0
     status: str = "graded"
     partial: bool = False
+    public: list[TestResult] = field(default_factory=list)  # the public checks, if they ran
 
     @property
     def exit_status(self) -> int:

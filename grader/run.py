@@ -14,8 +14,9 @@ import torch
 from grader import homeworks
 from grader import plugin as plugin_module
 from grader.fileio import write_json
+from grader.messages import SelfCheck
 from grader.plugin import Context, GradingPlugin
-from grader.results import GradingResult
+from grader.results import GradingResult, TestResult
 from grader.sandbox import Limits, Sandbox
 from grader.serialize import to_gradescope, to_instructor
 from grader.submission import SubmissionProblem, stage
@@ -42,6 +43,8 @@ def main(
     timeout: float = 60.0,
     pytest_args: tuple = (),
     verbose: bool = False,
+    visibility: str = "visible",
+    public_checks: bool = False,
 ) -> GradingResult:
     """Grade `submission` (folder or .zip; default: the homework folder) on `tier`.
 
@@ -49,6 +52,8 @@ def main(
     `instructor_results`), atomically, even when the submission crashes, hangs or cannot be
     read, and when the grader itself fails (result.status says which).
     `timeout` bounds each call into the student's code (the full tier's training has its own).
+    `visibility` is Gradescope's visibility of the hidden tests; with `public_checks`, the
+    results also list the homework's public checks (check.py), worth 0 points, always visible.
     """
     hw = homeworks.get(homework)
     torch.set_num_threads(TRUSTED_THREADS)
@@ -61,8 +66,10 @@ def main(
         limits = Limits(threads=threads, timeout=timeout)
         sandbox = Sandbox(staged.tree, limits, hw.student_files)
         result.notes.extend(sandbox.preflight(hw.modules, hw.fallbacks, timeout))
-        plugin = GradingPlugin(Context(hw.name, tier, staged, sandbox, data_root))
+        plugin = GradingPlugin(Context(hw.name, tier, staged, sandbox, data_root, visibility))
         run_pytest(hw.tests, plugin, pytest_args, verbose)
+        if public_checks:
+            result.public = run_public_checks(sandbox, timeout)
     except SubmissionProblem as exc:
         result.status = "not graded"
         result.notes.append(f"submission not graded: {exc}")
@@ -72,7 +79,7 @@ def main(
         result.instructor_notes.append(traceback.format_exc())
     finally:
         if plugin is not None:
-            result.tests = sorted(plugin.results, key=lambda t: t.item)
+            result.tests = sorted(plugin.results + result.public, key=lambda t: t.item)
         if sandbox is not None:
             result.notes.extend(n for n in sandbox.notes if n not in result.notes)
             sandbox.close()
@@ -81,6 +88,29 @@ def main(
         write_json(results, to_gradescope(result))
         write_json(instructor_results, to_instructor(result))
     return result
+
+
+def run_public_checks(sandbox: Sandbox, timeout: float) -> list[TestResult]:
+    """The homework's public checks (check.py) run on the submission in the worker: one
+    0-point, visible TestResult each; one failed result if they cannot run at all."""
+    outcome = sandbox.call(SelfCheck(), timeout)
+    if not outcome.ok:
+        return [
+            TestResult(
+                "public checks (python check.py)", 0.0, 0.0, "failed", outcome.student_message()
+            )
+        ]
+    return [
+        TestResult(
+            f"public check: {r['name']}",
+            0.0,
+            0.0,
+            "passed" if r["passed"] else "failed",
+            str(r["message"]),
+            item=str(r["item"]),
+        )
+        for r in outcome.result.results
+    ]
 
 
 def only_files(patterns: list[str] | None) -> tuple[str, ...]:

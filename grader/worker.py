@@ -214,6 +214,8 @@ from _grader_messages import (  # noqa: E402 - read into memory by isolate(), se
     ProtocolError,
     Reply,
     Run,
+    SelfCheck,
+    SelfCheckResult,
     Train,
     TrainResult,
     decode_request,
@@ -661,11 +663,18 @@ def op_import(req: Import) -> ImportResult:
     return ImportResult(errors, changes)
 
 
+def op_selfcheck(req: SelfCheck) -> SelfCheckResult:
+    """Run the released check.py's public checks (each catches its own exceptions)."""
+    checks = importlib.import_module("check").checks
+    return SelfCheckResult(tuple(checks.results(req.selectors)))
+
+
 OPS = {
     Call: op_call,
     Train: op_train,
     Import: op_import,
     Ping: lambda req: PingResult(dict(ISOLATION)),
+    SelfCheck: op_selfcheck,
 }
 
 

@@ -5,7 +5,6 @@ the provided ones). Evaluation always runs in the trusted process, with the refe
 on the trained weights: a submission is judged by the model its code trained.
 """
 
-import math
 from types import SimpleNamespace
 
 import torch
@@ -32,7 +31,18 @@ MODELS = {
         30000,
         "semisup",
     ),
+    # The full tier's verification schedule for item 4.3: the handout's 30000 steps of the
+    # SSVAE with gw = 1 take 34-41 minutes on 2 cores, more than a Gradescope grading can
+    # spend; its band rests on reference runs of this schedule (calibration/runs.jsonl).
+    "ssvae_gw1_verify": (
+        "codebase.models.ssvae",
+        "SSVAE",
+        {"gen_weight": 1, "class_weight": 100},
+        3000,
+        "semisup",
+    ),
 }
+IWAE_CHUNK = 10  # test images per IWAE evaluation: IWAE-1000 of all 100 at once peaked at 5 GB
 
 
 def mnist(root=None) -> SimpleNamespace:
@@ -75,14 +85,22 @@ def evaluate(kind: str, state: dict, data, seed: int = 0, repeats: int = 100) ->
     out = dict(zip(("nelbo", "kl", "rec"), runs.mean(0).tolist()))
     for iw in (1, 10, 100, 1000):
         reps = max(repeats // iw, 1)
-        out[f"iwae_{iw}"] = (
-            sum(model.negative_iwae_bound(x, iw)[0].item() for _ in range(reps)) / reps
-        )
+        out[f"iwae_{iw}"] = sum(chunked_iwae(model, x, iw) for _ in range(reps)) / reps
     return out
+
+
+def chunked_iwae(model, x: torch.Tensor, iw: int) -> float:
+    """The batch mean of model.negative_iwae_bound over x, computed IWAE_CHUNK images at a time
+    (the bound is a mean over images, so the chunks' means weighted by their sizes are it)."""
+    total = 0.0
+    for start in range(0, len(x), IWAE_CHUNK):
+        chunk = x[start : start + IWAE_CHUNK]
+        total += model.negative_iwae_bound(chunk, iw)[0].item() * len(chunk)
+    return total / len(x)
 
 
 def nan_free(state: dict) -> bool:
     return all(torch.isfinite(v).all().item() for v in state.values() if v.is_floating_point())
 
 
-__all__ = ["MODELS", "mnist", "build", "train", "evaluate", "nan_free", "math"]
+__all__ = ["MODELS", "mnist", "build", "train", "evaluate", "chunked_iwae", "nan_free"]

@@ -19,7 +19,8 @@ from grader.sandbox import Sandbox
 
 pytestmark = pytest.mark.tier("full")
 SEED = 0
-TIMEOUT = {"vae": 1800, "gmvae": 2400, "ssvae_gw0": 1200, "ssvae_gw1": 3600}  # seconds
+# seconds of each training, charged as every call is (time queued for a core is not counted)
+TIMEOUT = {"vae": 1800, "gmvae": 2400, "ssvae_gw0": 1200, "ssvae_gw1_verify": 1800}
 
 
 class Bands(dict):
@@ -44,15 +45,13 @@ def mnist(grading):
         pytest.fail(f"the full tier needs MNIST: {exc}")
 
 
-# Two workers train side by side, so that the full tier fits in 40 minutes on 2 cores (one after
-# another it took 52). The SSVAE with gw = 1 is the longest training by far (30000 steps, each
-# over 10 labels: 67 ms a step at 2 threads, 82 at 1, on the 2-core machine), so it gets both
-# threads. Those leave the cores partly idle (2 threads run only 1.2 times as fast as 1), and a
-# second worker trains the other three in turn in those gaps, on one thread and as a SCHED_IDLE
-# process, so that it never slows the first down (with nice 10 instead, both ran at one core).
+# Two workers train side by side, one thread each, so that the full tier fits in 10 minutes on
+# 2 cores. Measured per step at one thread on the quiet 2-core machine: VAE 10.6 ms (212 s for
+# 20000 steps), GMVAE 13.9 ms (278 s), SSVAE gw = 0 5.2 ms (156 s for 30000), SSVAE gw = 1 82 ms
+# (246 s for the 3000 steps of its verification schedule). The lanes balance those sums.
 LANES = (  # (kinds, threads, in the background)
-    (("ssvae_gw1",), 2, False),
-    (("vae", "gmvae", "ssvae_gw0"), 1, True),
+    (("vae", "ssvae_gw1_verify"), 1, False),
+    (("gmvae", "ssvae_gw0"), 1, False),
 )
 ALONE_THREADS = 2  # a lane that trains alone (only some tests selected) gets both cores
 
@@ -205,12 +204,12 @@ def test_ssvae_supervised_only(trained, band_table):
 
 @pytest.mark.item("4.3")
 @pytest.mark.points(3)
-@trains("ssvae_gw1")
+@trains("ssvae_gw1_verify")
 def test_ssvae_semi_supervised(trained, band_table):
-    """With gw = 1 the unlabelled data lift the test accuracy above about 0.92"""
+    """With gw = 1 the unlabelled data lift the test accuracy (3000-step verification run)"""
     check_band(
-        trained("ssvae_gw1")["accuracy"],
-        band_table["ssvae_gw1"]["accuracy"],
-        "the test accuracy with gw=1",
+        trained("ssvae_gw1_verify")["accuracy"],
+        band_table["ssvae_gw1_verify"]["accuracy"],
+        "the test accuracy with gw=1 after 3000 steps",
         "lower",
     )
