@@ -1,6 +1,6 @@
 """What the grader knows about each homework: its student files and where its parts live."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -11,6 +11,10 @@ class Homework:
     name: str
     student_files: tuple[str, ...]  # paths inside the homework folder that a submission replaces
     reference_copies: dict  # trusted module file -> path inside the staged tree
+    # another name of a package that the student's files may import, -> the real one. XCS236
+    # calls codebase/ src/submission/ (`from submission import utils as ut`): its files are
+    # staged in codebase/ (see submission.match) and `submission` imports as `codebase`.
+    aliases: dict = field(default_factory=dict)
 
     @property
     def modules(self) -> list[str]:
@@ -50,6 +54,7 @@ HOMEWORKS = {
             "codebase/models/ssvae.py",
         ),
         reference_copies={"codebase/utils.py": "_reference/utils.py"},
+        aliases={"submission": "codebase"},
     ),
     "hw_vae": Homework(
         name="hw_vae",
@@ -81,6 +86,7 @@ HOMEWORKS = {
             "q2_solution.py": "_reference/q2_solution.py",
             "svhn_vae/flow.py": "_reference/flow.py",
         },
+        aliases={"submission": "codebase"},
     ),
 }
 

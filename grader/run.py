@@ -44,7 +44,8 @@ def main(
     try:
         staged = stage(hw, Path(submission or hw.release), workdir)
         result.notes.extend(staged.notes)
-        sandbox = Sandbox(staged.tree, Limits(threads=threads, timeout=timeout))
+        limits = Limits(threads=threads, timeout=timeout, aliases=hw.aliases)
+        sandbox = Sandbox(staged.tree, limits)
         result.notes.extend(sandbox.preflight(hw.modules, hw.fallbacks, timeout))
         plugin = GradingPlugin(Context(hw.name, tier, staged, sandbox, data_root))
         run_pytest(hw.tests, plugin, pytest_args, verbose)

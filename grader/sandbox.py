@@ -49,6 +49,7 @@ class Limits:
     background: bool = False  # SCHED_IDLE: the worker runs only on cores nothing else wants
     isolate: bool = True  # as root: namespaces, hidden folders, an unprivileged user
     hide: tuple = SECRETS
+    aliases: dict = field(default_factory=dict)  # module names the worker maps (Homework.aliases)
 
 
 @dataclass
@@ -132,6 +133,7 @@ class Sandbox:
                 "uid": NOBODY,
                 "nproc": self.limits.processes,
                 "hide": [str(p) for p in self.limits.hide],
+                "aliases": dict(self.limits.aliases),
             }
         )
 
