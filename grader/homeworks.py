@@ -47,6 +47,10 @@ class Homework:
     reference_copies: dict  # trusted module file -> path inside the staged tree
     items: tuple[Item, ...]
     data: dict = field(default_factory=dict)  # tier -> files below the data root it reads
+    # another name of a package that the student's files may import, -> the real one. XCS236
+    # calls codebase/ src/submission/ (`from submission import utils as ut`): its files are
+    # staged in codebase/ (see submission.match) and `submission` imports as `codebase`.
+    aliases: dict = field(default_factory=dict)
 
     @property
     def modules(self) -> list[str]:
@@ -124,6 +128,7 @@ HOMEWORKS = {
             Item("4.3", "the SSVAE's accuracy with gw = 1", full=3),
         ),
         data={"full": MNIST},
+        aliases={"submission": "codebase"},
     ),
     "hw_vae": Homework(
         name="hw_vae",
@@ -183,6 +188,7 @@ HOMEWORKS = {
             Item("3.2", "latent and data-space interpolations", quick=1),
         ),
         data={"quick": SVHN_SUBSET},
+        aliases={"submission": "codebase"},
     ),
 }
 

@@ -63,7 +63,7 @@ def main(
     try:
         staged = stage(hw, Path(submission or hw.release), workdir)
         result.notes.extend(staged.notes)
-        limits = Limits(threads=threads, timeout=timeout)
+        limits = Limits(threads=threads, timeout=timeout, aliases=hw.aliases)
         sandbox = Sandbox(staged.tree, limits, hw.student_files)
         result.notes.extend(sandbox.preflight(hw.modules, hw.fallbacks, timeout))
         plugin = GradingPlugin(Context(hw.name, tier, staged, sandbox, data_root, visibility))

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader import messages
@@ -50,6 +50,7 @@ class Limits:
     background: bool = False  # SCHED_IDLE: the worker runs only on cores nothing else wants
     isolate: bool = True  # as root: namespaces, hidden folders, an unprivileged user
     hide: tuple = SECRETS
+    aliases: dict = field(default_factory=dict)  # module names the worker maps (Homework.aliases)
 
 
 @dataclass
@@ -185,6 +186,7 @@ class Sandbox:
                 "nproc": self.limits.processes,
                 "hide": [str(p) for p in self.limits.hide],
                 "student_files": list(self.student_files),
+                "aliases": dict(self.limits.aliases),
             }
         )
 

@@ -1,5 +1,6 @@
 """Stage a submission (a folder or a .zip) on top of the trusted homework files."""
 
+import re
 import shutil
 import zipfile
 from dataclasses import dataclass, field
@@ -54,7 +55,24 @@ def read_files(path: Path, skipped: list | None = None) -> dict[str, bytes]:
             return read_zip(path, skipped)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
             raise SubmissionProblem(f"{path.name} is a damaged .zip ({exc}): zip it again") from exc
-    raise SubmissionProblem(f"{path.name} is neither a folder nor a .zip archive")
+    raise SubmissionProblem(not_a_zip(path))
+
+
+def not_a_zip(path: Path) -> str:
+    """Why the file `path` cannot be read as a submission, and what to do about it."""
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if not head:
+        return f"{path.name} is empty (0 bytes): zip your files again and resubmit"
+    if head in (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08"):  # a zip whose end is missing
+        return (
+            f"{path.name} is a damaged .zip (cut short or corrupted, as when an upload or a copy "
+            "is interrupted): zip your files again and resubmit"
+        )
+    return (
+        f"{path.name} is neither a folder nor a .zip archive: submit your files in a folder "
+        "or a .zip"
+    )
 
 
 def read_zip(path: Path, skipped: list) -> dict[str, bytes]:
@@ -87,13 +105,88 @@ def read_zip(path: Path, skipped: list) -> dict[str, bytes]:
     return files
 
 
-def match(files: dict[str, bytes], wanted: str) -> str | None:
-    """The submitted path for student file `wanted`: same relative path, else a unique name."""
+# Never a student's file: macOS's resource forks (__MACOSX/, ._name), caches, editor autosaves.
+NOT_SUBMITTED = ("__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git")
+# A name as a browser or file manager gives to a second copy: "utils (1)", "utils - Copy", ...
+COPY_SUFFIX = re.compile(r"\s*(\(\d+\)|-\s*copy(\s*\(\d+\))?|copy(\s+\d+)?|_copy)$", re.I)
+
+
+@dataclass
+class Found:
+    """Where the submission holds a student file, and the other files that could have been it."""
+
+    key: str | None  # the submitted path that is graded as the student file
+    ignored: list = field(default_factory=list)  # other paths with the same name, not graded
+    near: list = field(default_factory=list)  # when key is None: likely meant (Utils.py, ...)
+
+
+def submitted(path: str) -> bool:
+    """False for what a zip tool or an editor adds (__MACOSX/, ._utils.py, __pycache__/)."""
+    parts = PurePosixPath(path).parts
+    return not (any(p in NOT_SUBMITTED for p in parts) or parts[-1].startswith("._"))
+
+
+def find(files: dict[str, bytes], wanted: str, aliases: dict | None = None) -> Found:
+    """The submitted file to grade as `wanted`, among every file of that name.
+
+    The path `wanted` itself wins; then the path sharing the longest tail of folders with it
+    (`hw2/codebase/models/vae.py`, or XCS236's `src/submission/models/vae.py` when `aliases`
+    maps submission to codebase, beat a stray `vae.py`); then the shallowest; then the first
+    in alphabetical order. Without any file of that name, `near` lists near misses.
+    """
+    target = PurePosixPath(wanted).parts
+    names = dict(aliases or {})
+
+    def rank(key: str) -> tuple:
+        parts = tuple(names.get(p, p) for p in PurePosixPath(key).parts[:-1])
+        parts += (PurePosixPath(key).name,)
+        tail = 0
+        while tail < min(len(parts), len(target)) and parts[-1 - tail] == target[-1 - tail]:
+            tail += 1
+        return (parts != target, -tail, len(parts), key)
+
+    same = sorted(
+        (k for k in files if submitted(k) and PurePosixPath(k).name == target[-1]), key=rank
+    )
+    if not same:
+        return Found(None, near=near_misses(files, target[-1]))
+    return Found(same[0], ignored=same[1:])
+
+
+def near_misses(files: dict[str, bytes], name: str) -> list[str]:
+    """Submitted paths whose name is `name` in another case, as a copy, or with another suffix."""
+    stem, suffix = PurePosixPath(name).stem.lower(), PurePosixPath(name).suffix.lower()
+    found = []
     for key in files:
-        if key == wanted or key.endswith("/" + wanted):
-            return key
-    same_name = [k for k in files if PurePosixPath(k).name == PurePosixPath(wanted).name]
-    return same_name[0] if len(same_name) == 1 else None
+        other = PurePosixPath(key)
+        other_stem = COPY_SUFFIX.sub("", other.stem).lower()
+        if submitted(key) and other_stem == stem and (other.suffix.lower() in (suffix, ".ipynb")):
+            found.append(key)
+    return sorted(found, key=lambda k: (len(PurePosixPath(k).parts), k))
+
+
+def match(files: dict[str, bytes], wanted: str, aliases: dict | None = None) -> str | None:
+    """The submitted path graded as student file `wanted`, if any (see `find`)."""
+    return find(files, wanted, aliases).key
+
+
+def found_note(wanted: str, found: Found) -> str | None:
+    """What the student should know about how `wanted` was found, or None when nothing."""
+    name = PurePosixPath(wanted).name
+    if found.key is not None and found.ignored:
+        return (
+            f"{wanted}: graded {found.key}, ignored {', '.join(found.ignored)}: "
+            "submit only the copy you mean, at its place in the homework folder"
+        )
+    if found.key is not None:
+        return None
+    note = f"{wanted}: not in the submission, so the starter stub was graded"
+    if not found.near:
+        return note
+    near = found.near[0]
+    if near.lower().endswith(".ipynb"):
+        return f"{note}; found {near}: a notebook is not graded, save its code as {name}"
+    return f"{note}; found {near}: rename it to {name}"
 
 
 def stage(hw: Homework, submission: Path, workdir: Path) -> Staged:
@@ -109,12 +202,13 @@ def stage(hw: Homework, submission: Path, workdir: Path) -> Staged:
     files = read_files(submission, skipped)
     staged.notes.extend(f"skipped {why}" for why in skipped)
     for wanted in hw.student_files:
-        key = match(files, wanted)
-        if key is None:
-            staged.notes.append(f"{wanted}: not in the submission, so the starter stub was graded")
-            continue
-        (tree / wanted).write_bytes(files[key])
-        staged.found[wanted] = key
+        found = find(files, wanted, hw.aliases)
+        note = found_note(wanted, found)
+        if note is not None:
+            staged.notes.append(note)
+        if found.key is not None:
+            (tree / wanted).write_bytes(files[found.key])
+            staged.found[wanted] = found.key
     if not staged.found:
         staged.notes.append(
             "none of the expected files was found: submit " + ", ".join(hw.student_files)

@@ -69,15 +69,15 @@ def test_broken_q2_costs_only_problem_2(tmp_path):
 
 
 def test_hidden_tests_critic_matches_the_provided_one():
-    """Does the hidden tests' copy of the critic compute what model.Critic computes?"""
+    """Does the hidden tests' copy of the critic compute what q2_model.Critic computes?"""
     import torch
 
     from grader import reference
     from grader.hw_vae import harness
 
-    (model,) = reference.load(HW, "model")
+    (q2_model,) = reference.load(HW, "q2_model")
     state = harness.critic_state()
-    provided = model.Critic(in_size=2)
+    provided = q2_model.Critic(in_size=2)
     provided.load_state_dict(state)  # the same parameter names and shapes
     x = harness.scattered(256, seed=0)
     with torch.no_grad():

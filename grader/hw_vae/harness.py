@@ -3,7 +3,7 @@
 A test of one q1 helper swaps in the trusted version of the four others (a student's
 kl_gaussian_gaussian_mc may call log_likelihood_normal), so a bug costs its own item only.
 The q2 functions take the critic as their third argument: the worker builds it from the
-provided model.py and the state that the test sends (`init` with `arg`).
+provided q2_model.py and the state that the test sends (`init` with `arg`).
 """
 
 import functools
@@ -24,7 +24,7 @@ Q1_HELPERS = (
     "kl_gaussian_gaussian_analytic",
     "kl_gaussian_gaussian_mc",
 )
-# The provided Critic(in_size=2) of model.py: its Linear layers in order, their weights' shapes
+# The provided Critic(in_size=2) of q2_model.py: its Linear layers in order, their weights' shapes
 # and LeakyReLU's negative slope.
 LAYERS = ("net.0", "net.2", "net.4", "net.6")
 SHAPES = ((256, 2), (256, 256), (256, 256), (1, 256))
@@ -59,7 +59,7 @@ def critic_call(
     grad: Grad | None = None,
 ) -> CallResult:
     """Call the student's q2_solution.<name>(x, y, critic) on a Critic loaded with `state`."""
-    critic = Init("model:Critic", {"in_size": 2}, state, arg=2)
+    critic = Init("q2_model:Critic", {"in_size": 2}, state, arg=2)
     return calls.function(
         sandbox, f"q2_solution:{name}", x, y, init=critic, repeat=repeat, seed=seed, grad=grad
     )
@@ -70,7 +70,7 @@ def critic_forward(state: dict, x: torch.Tensor) -> torch.Tensor:
 
     Linear-LeakyReLU(0.2) three times, then Linear to one value. The hidden tests compute with
     this copy, so they need nothing from solutions/; a project test checks that it agrees with
-    model.Critic.
+    q2_model.Critic.
     """
     h = x
     for i, layer in enumerate(LAYERS):

@@ -9,7 +9,7 @@ minimise) it with backward().
 """
 
 import torch
-from model import Critic
+from q2_model import Critic
 
 
 def vf_squared_hellinger(x: torch.Tensor, y: torch.Tensor, critic: Critic) -> torch.Tensor:

@@ -17,7 +17,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no window
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
-from model import Critic  # noqa: E402
+from q2_model import Critic  # noqa: E402
 from q2_sampler import distribution1  # noqa: E402
 from q2_solution import lp_reg, vf_squared_hellinger, vf_wasserstein_distance  # noqa: E402
 from tqdm import tqdm  # noqa: E402

@@ -1,1 +1,0 @@
-../hw_vae/model.py

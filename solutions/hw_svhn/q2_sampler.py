@@ -1,0 +1,1 @@
+../hw_vae/q2_sampler.py
