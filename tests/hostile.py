@@ -19,7 +19,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from submissions import HW, REPO, SOLUTION, STUDENT_FILES, build  # noqa: E402
+from submissions import HW, REPO, SOLUTION, build  # noqa: E402
+
+from grader import homeworks  # noqa: E402
+
+STUDENT_FILES = homeworks.get(HW).student_files
 
 UTILS, SSVAE = "codebase/utils.py", "codebase/models/ssvae.py"
 SAMPLE = "    return m + v.sqrt() * torch.randn_like(m)\n"

@@ -8,12 +8,6 @@ from grader import homeworks
 REPO = Path(__file__).resolve().parent.parent
 HW = "hw_gmvae_iwae_ssvae"
 SOLUTION = REPO / "solutions" / HW
-STUDENT_FILES = (
-    "codebase/utils.py",
-    "codebase/models/vae.py",
-    "codebase/models/gmvae.py",
-    "codebase/models/ssvae.py",
-)
 
 
 class StaleEdit(Exception):
@@ -23,7 +17,7 @@ class StaleEdit(Exception):
 def build(folder: Path, edits: dict | None = None, hw: str = HW) -> Path:
     """Copy the reference's student files of `hw` into `folder`; apply {file: (old, new)} edits."""
     solution = REPO / "solutions" / hw
-    for f in STUDENT_FILES if hw == HW else homeworks.get(hw).student_files:
+    for f in homeworks.get(hw).student_files:
         (folder / f).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(solution / f, folder / f)
     for f, (old, new) in (edits or {}).items():

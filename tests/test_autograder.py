@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from grader import autograder, homeworks
-from grader.release.bundle import list_files
+from grader.release.bundle import ReleaseError, list_files
 
 REPO = Path(__file__).resolve().parent.parent
 HW = homeworks.HOMEWORKS["hw_gmvae_iwae_ssvae"]
@@ -112,6 +112,9 @@ def assert_full_marks(results: dict, output: str) -> None:
     assert tests and all({"name", "score", "max_score"} <= set(t) for t in tests)
     assert [t["name"] for t in tests if t["score"] != t["max_score"]] == [], output
     assert results["score"] == sum(t["max_score"] for t in tests) > 0
+    public = [t for t in tests if t["name"].startswith("public check: ")]
+    assert public and all(t["status"] == "passed" and t["max_score"] == 0 for t in public)
+    assert all(t["visibility"] == "visible" for t in public)
 
 
 def test_run_autograder_grades_a_submission(bundle: Path, tmp_path: Path) -> None:
@@ -124,11 +127,44 @@ def test_run_autograder_grades_a_submission(bundle: Path, tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize("name", sorted(set(homeworks.HOMEWORKS) - {HW.name}))
-def test_every_homework_bundle_grades_its_reference(name: str, tmp_path: Path) -> None:
-    """The same, for the other homeworks' bundles and their whole quick tier."""
+def test_every_homework_bundle_grades_its_reference(name: str, tmp_path, data_root) -> None:
+    """The same, for the other homeworks' bundles and their whole quick tier (hw_svhn's ships
+    the SVHN images its training check needs)."""
     out = tmp_path / "autograder.zip"
-    assert autograder.main(name, out=out) == 0
-    assert_full_marks(*grade_with_bundle(out, tmp_path / "autograder", homeworks.HOMEWORKS[name]))
+    assert autograder.main(name, out=out, data_root=str(data_root)) == 0
+    homework = homeworks.HOMEWORKS[name]
+    results, output = grade_with_bundle(out, tmp_path / "autograder", homework)
+    assert_full_marks(results, output)
+    graded = sum(t["max_score"] for t in results["tests"])
+    assert graded == homework.total("quick"), "every quick-tier test ran, none was left out"
+
+
+def test_visibility_and_tier_are_options_of_the_bundle(tmp_path: Path, data_root) -> None:
+    """Do --visibility and --tier reach run_autograder, and does a full-tier bundle carry the
+    data sets it trains on?"""
+    out = tmp_path / "full.zip"
+    assert (
+        autograder.main(
+            HW.name, out=out, tier="full", visibility="after_due_date", data_root=str(data_root)
+        )
+        == 0
+    )
+    with zipfile.ZipFile(out) as archive:
+        script = archive.read("run_autograder").decode()
+        names = set(archive.namelist())
+    assert "--tier full --visibility after_due_date --public-checks" in script
+    assert {f"data/{f}" for f in HW.data_files("full")} <= names
+    results, _ = grade_with_bundle(
+        out, tmp_path / "ag", HW, "--tier", "quick", "--only", "test_utils.py"
+    )
+    hidden = [t for t in results["tests"] if not t["name"].startswith("public check: ")]
+    assert hidden and all(t["visibility"] == "after_due_date" for t in hidden)
+
+
+def test_a_full_bundle_needs_its_data(tmp_path: Path) -> None:
+    """Does building a full-tier bundle without the data sets fail, saying which file?"""
+    with pytest.raises(ReleaseError, match="MNIST/raw/train-images"):
+        autograder.main(HW.name, out=tmp_path / "x.zip", tier="full", data_root=str(tmp_path))
 
 
 def test_run_autograder_writes_results_when_the_grader_cannot_start(

@@ -1,9 +1,5 @@
 """The grader graded on hw_vae: full marks for the reference, zero for the stubs, no cascades."""
 
-import json
-import subprocess
-import sys
-
 from submissions import REPO, build, scores_by_item
 
 from grader import run
@@ -11,48 +7,6 @@ from grader.serialize import table
 
 HW = "hw_vae"
 SOLUTION = REPO / "solutions" / HW
-FULL_MARKS = 43
-
-
-def test_reference_earns_full_marks_through_the_cli(tmp_path):
-    """Does `python -m grader hw_vae SOLUTION` give the reference 43/43 and write results.json?"""
-    results = tmp_path / "results.json"
-    proc = subprocess.run(
-        [sys.executable, "-m", "grader", HW, str(SOLUTION), "--results", str(results)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    payload = json.loads(results.read_text())
-    failed = [t["name"] for t in payload["tests"] if t["status"] != "passed"]
-    assert not failed, proc.stdout
-    assert payload["score"] == sum(t["max_score"] for t in payload["tests"]) == FULL_MARKS
-    items = {t["number"] for t in payload["tests"]}
-    assert items == {
-        "1.1",
-        "1.2",
-        "1.3",
-        "1.4",
-        "1.5",
-        "2.2",
-        "2.4",
-        "4.1",
-        "4.2",
-        "5.1",
-        "5.2",
-        "5.3",
-    }
-
-
-def test_stubs_earn_zero_with_a_clear_reason_per_test(tmp_path):
-    """Do the released stubs of hw_vae score 0, each test saying that it is not implemented?"""
-    result = run.main(HW, results=tmp_path / "results.json")
-    assert result.total == 0 and result.possible == FULL_MARKS
-    for t in result.tests:
-        assert t.status == "failed", table(result)
-        assert "not implemented yet" in t.output, t.output
 
 
 def test_broken_q2_costs_only_problem_2(tmp_path):

@@ -1,0 +1,83 @@
+"""Tests of grader/sandbox.py's limits: a call's timeout counts the time its worker could run,
+so a busy machine does not turn a pass into a timeout, while hangs still time out."""
+
+import multiprocessing
+import time
+
+import pytest
+
+from grader.messages import Call
+from grader.sandbox import Limits, Sandbox
+
+WORK = '''
+import time
+
+import torch
+
+
+def spin(seconds):
+    """Burn `seconds` of CPU time of this process, then return how long that took."""
+    start, wall = time.process_time(), time.time()
+    while time.process_time() - start < seconds:
+        pass
+    return torch.tensor(time.time() - wall)
+
+
+def nap(seconds):
+    time.sleep(seconds)
+'''
+
+
+def burn(stop_at: float) -> None:
+    while time.time() < stop_at:
+        pass
+
+
+@pytest.fixture
+def sandbox(tmp_path):
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "work.py").write_text(WORK)
+    box = Sandbox(tree, Limits(timeout=30))
+    yield box
+    box.close()
+
+
+def call(sandbox: Sandbox, name: str, seconds: float, timeout: float):
+    """The outcome of work.<name>(seconds) with `timeout`, and its wall time."""
+    start = time.monotonic()
+    outcome = sandbox.call(Call(f"work:{name}", args=(seconds,)), timeout)
+    return outcome, time.monotonic() - start
+
+
+def test_a_call_is_not_charged_for_waiting_on_a_busy_machine(sandbox):
+    """With eight processes spinning on the two cores, does 2 s of CPU work pass a 3 s timeout
+    although it takes far longer than 3 s of wall time?"""
+    assert call(sandbox, "spin", 0.1, 30)[0].ok  # the worker is up before the load starts
+    context = multiprocessing.get_context("fork")
+    load = [context.Process(target=burn, args=(time.time() + 60,)) for _ in range(8)]
+    for p in load:
+        p.start()
+    try:
+        outcome, wall = call(sandbox, "spin", 2.0, 3)
+    finally:
+        for p in load:
+            p.terminate()
+            p.join()
+    assert outcome.ok, outcome.student_message()
+    if wall <= 3:
+        pytest.skip(f"the load did not slow the call down ({wall:.1f} s): nothing was shown")
+
+
+def test_a_sleeping_call_still_times_out(sandbox):
+    """Is a call that sleeps (waiting, not computing) charged, and stopped at its timeout?"""
+    outcome, wall = call(sandbox, "nap", 60, 3)
+    assert outcome.status == "timeout" and "timed out after 3 s" in outcome.student_message()
+    assert wall < 10
+
+
+def test_an_endless_loop_times_out(sandbox):
+    """Does a call that never returns time out at its timeout, and the worker come back?"""
+    outcome, _ = call(sandbox, "spin", 10**6, 3)
+    assert outcome.status == "timeout"
+    assert call(sandbox, "spin", 0.1, 30)[0].ok
