@@ -28,6 +28,7 @@ class Row:
 
     @classmethod
     def from_marker(cls, marker: dict) -> "Row":
+        """The row recorded in a student's batch.json."""
         return cls(**{k: marker[k] for k in cls.__dataclass_fields__ if k in marker})
 
     @property

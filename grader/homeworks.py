@@ -41,6 +41,8 @@ class Item:
 
 @dataclass(frozen=True)
 class Homework:
+    """One homework: its files, trusted stand-ins, graded items and data."""
+
     name: str
     title: str
     student_files: tuple[str, ...]  # paths inside the homework folder that a submission replaces

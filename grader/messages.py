@@ -153,12 +153,16 @@ class Run:
 
 @dataclass(frozen=True)
 class CallResult:
+    """The runs of a Call, and notes about how they were made."""
+
     runs: tuple[Run, ...]
     notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class TrainResult:
+    """The trained state dict, and notes about how it was built."""
+
     state: dict[str, torch.Tensor]
     notes: tuple[str, ...] = ()
 
@@ -189,6 +193,8 @@ class ImportResult:
 
 @dataclass(frozen=True)
 class PingResult:
+    """How the worker shut itself in (namespaces, user, hidden folders)."""
+
     isolation: dict[str, Any]
 
 

@@ -78,11 +78,13 @@ class GradingPlugin:
         self._by_id: dict[str, TestResult] = {}
 
     def pytest_configure(self, config: pytest.Config) -> None:
+        """Register the graded markers and hand the hidden tests this run's Context."""
         for spec, help_text in MARKERS.items():
             config.addinivalue_line("markers", f"{spec}: {help_text}")
         config.stash[CONTEXT] = self.context
 
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list) -> None:
+        """Keep the tests of this tier and register a result for each of them."""
         keep = [
             i
             for i in items
@@ -109,6 +111,7 @@ class GradingPlugin:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
+        """Turn each test's report into its TestResult (failures with their verdict)."""
         report = yield
         result = self._by_id.get(item.nodeid)
         if result is None or (call.when != "call" and report.passed):

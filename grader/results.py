@@ -18,6 +18,7 @@ class TestResult:
 
     @property
     def passed(self) -> bool:
+        """Whether the check earned its points."""
         return self.status == "passed"
 
 
@@ -50,8 +51,10 @@ class GradingResult:
 
     @property
     def total(self) -> float:
+        """Points earned."""
         return round(sum(t.score for t in self.tests), 4)
 
     @property
     def possible(self) -> float:
+        """Points at stake."""
         return round(sum(t.max_score for t in self.tests), 4)

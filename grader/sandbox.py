@@ -73,6 +73,7 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
+        """Whether a result came back."""
         return self.status == "ok"
 
     def student_message(self) -> str:
@@ -191,6 +192,7 @@ class Sandbox:
         )
 
     def start(self) -> None:
+        """Start a worker with the limits, its two pipes and its log."""
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
         if self.log_path.exists() and self.log_path.stat().st_size > MAX_LOG_BYTES:
@@ -384,6 +386,7 @@ class Sandbox:
         return Outcome("crashed", reason=reason, log_tail=self.log_tail())
 
     def log_tail(self, n: int = 4000) -> str:
+        """The last `n` bytes of the worker's log, for course staff."""
         try:
             with open(self.log_path, "rb") as f:
                 f.seek(max(0, self.log_path.stat().st_size - n))
@@ -438,6 +441,7 @@ class Sandbox:
         return max(delays) / 1e9
 
     def kill(self) -> None:
+        """Kill the worker and everything it started, and close the pipes."""
         if self.proc is not None:
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)

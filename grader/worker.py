@@ -761,14 +761,17 @@ class AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         return None
 
     def find_spec(self, name, path=None, target=None):
+        """A spec that loads the real module for an aliased name."""
         if self.real_name(name) is None:
             return None
         return importlib.util.spec_from_loader(name, self)
 
     def create_module(self, spec):
+        """Let the import system make the module object."""
         return None
 
     def exec_module(self, module):
+        """Load the real module and put it in the alias's place."""
         # the import machinery returns whatever sys.modules holds under the name afterwards
         sys.modules[module.__name__] = importlib.import_module(self.real_name(module.__name__))
 

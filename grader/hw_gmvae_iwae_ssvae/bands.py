@@ -21,6 +21,7 @@ MIN_RUNS = 5
 
 
 def load_runs(path: Path = RUNS) -> list[dict]:
+    """The calibration runs of `path`, each with its IWAE-1 minus IWAE-1000 gap."""
     runs = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     for r in runs:
         if "iwae_1" in r:
@@ -29,6 +30,7 @@ def load_runs(path: Path = RUNS) -> list[dict]:
 
 
 def band(values: list[float], floor: float) -> dict:
+    """mean +- max(4 sd, floor) of `values`, with the mean, sd and number of runs."""
     mean = statistics.fmean(values)
     sd = statistics.stdev(values) if len(values) > 1 else 0.0
     half = max(4 * sd, floor)
@@ -65,6 +67,7 @@ def full_schedule(kind: str) -> int:
 
 
 def main() -> None:
+    """Rewrite bands.json from runs.jsonl and print the table."""
     bands = derive(load_runs())
     BANDS.write_text(json.dumps(bands, indent=2) + "\n")
     for kind, numbers in bands.items():

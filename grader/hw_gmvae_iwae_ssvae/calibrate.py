@@ -25,6 +25,7 @@ LABELLED = "seeded-10-per-digit"  # which 100 labelled images the SSVAE runs use
 
 
 def run_one(kind: str, seed: int, data, save_weights: bool, iters: int | None) -> dict:
+    """Train `kind` with the reference on the handout's schedule (or `iters`), evaluate it."""
     sys.path.insert(0, str(reference.SOLUTIONS / protocol.HW))
     try:
         start = time.time()
@@ -52,6 +53,7 @@ def run_one(kind: str, seed: int, data, save_weights: bool, iters: int | None) -
 
 
 def main() -> None:
+    """`python -m grader.hw_gmvae_iwae_ssvae.calibrate`: run and record the calibration."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--kinds", nargs="+", default=list(protocol.MODELS), help="models to train")
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4], help="seeds")

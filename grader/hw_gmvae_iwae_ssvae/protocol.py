@@ -100,6 +100,7 @@ def chunked_iwae(model, x: torch.Tensor, iw: int) -> float:
 
 
 def nan_free(state: dict) -> bool:
+    """Whether every floating-point tensor of `state` is finite."""
     return all(torch.isfinite(v).all().item() for v in state.values() if v.is_floating_point())
 
 

@@ -49,6 +49,7 @@ def mean_nelbo(state: dict, x: torch.Tensor) -> float:
 
 
 def main() -> None:
+    """Train the FSVAE of the quick tier and store its weights, 4-bit per row."""
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter
     )

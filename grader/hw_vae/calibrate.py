@@ -49,6 +49,7 @@ def run_one(seed: int, data) -> dict:
 
 
 def band(values: list[float], floor: float) -> dict:
+    """mean +- max(4 sd, floor) of `values`, with the mean, sd and number of runs."""
     mean = statistics.fmean(values)
     sd = statistics.stdev(values) if len(values) > 1 else 0.0
     half = max(4 * sd, floor)
@@ -68,6 +69,7 @@ def derive(runs: list[dict]) -> dict:
 
 
 def write_bands() -> dict:
+    """Derive bands.json from runs.jsonl, write it and return it."""
     runs = [json.loads(line) for line in RUNS.read_text().splitlines() if line.strip()]
     bands = derive(runs)
     BANDS.write_text(json.dumps(bands, indent=2) + "\n")
@@ -81,6 +83,7 @@ def write_bands() -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """`python -m grader.hw_vae.calibrate`: record reference runs, or rewrite the bands."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--seeds", nargs="+", type=int, default=[], help="reference runs to make")
     p.add_argument("--bands", action="store_true", help="derive bands.json from runs.jsonl")

@@ -96,4 +96,5 @@ def log_likelihood(state: dict, x: torch.Tensor, seed: int = 0) -> float:
 
 
 def nan_free(state: dict) -> bool:
+    """Whether every floating-point tensor of `state` is finite."""
     return all(torch.isfinite(v).all().item() for v in state.values() if v.is_floating_point())
