@@ -43,6 +43,21 @@ def q1_call(sandbox, name: str, *args, repeat: int = 1, seed: int = 0) -> dict:
     return run(sandbox, request)
 
 
+def q1_grad_call(sandbox, name: str, *args, grad: dict, seed: int = 0) -> dict:
+    """q1_call with gradients: the worker backpropagates from grad["output"] (summed) and
+    returns the gradients of the arguments at the positions grad["args"]."""
+    trusted = {h: f"_reference.q1_solution:{h}" for h in Q1_HELPERS if h != name}
+    request = {
+        "op": "call",
+        "target": f"q1_solution:{name}",
+        "args": list(args),
+        "seed": seed,
+        "grad": grad,
+        "patches": {"q1_solution": trusted},
+    }
+    return run(sandbox, request)
+
+
 def critic_call(
     sandbox, name: str, state: dict, x, y, *, repeat: int = 1, seed: int = 0, grad=None
 ) -> dict:
