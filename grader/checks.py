@@ -259,38 +259,49 @@ def assert_same_mean(
     if not (gap > bound).any():
         return
     worst = int((gap - bound).argmax()) if gap.dim() else None
-    pick = (lambda t: t.flatten()[worst].item()) if worst is not None else (lambda t: t.item())
+    stats = [t.flatten() for t in (ms, ss, mr, sr)]
+    fail(
+        with_diagnosis(
+            mean_message(what, worst, stats, f"{len(student)} {draws}"),
+            diagnose(lambda alt: fits_in_mean(alt, ms, ss, mr, sr, z, atol), mr, counts, known),
+        )
+    )
+
+
+def mean_message(what: str, worst: int | None, stats: list[torch.Tensor], draws: str) -> str:
+    """The verdict on the worst entry of (student mean, its standard error, reference mean,
+    its standard error) over `draws` (e.g. "40 calls"); without standard errors, "got X,
+    expected Y"."""
+    ms, ss, mr, sr = (t[worst or 0].item() for t in stats)
     where = f" (entry {worst})" if worst is not None else ""
-    calls = student.shape[0]
-    if pick(ss) == 0 and pick(sr) == 0:
-        message = f"{what}{where}: got {pick(ms):.6g}, expected {pick(mr):.6g}"
-    else:
-        sigma = pick(gap) / math.sqrt(pick(ss) ** 2 + pick(sr) ** 2)
-        got = (
-            f"your value is {pick(ms):.5g} in all {calls} {draws}"
-            if pick(ss) == 0
-            else f"your average over {calls} {draws} is {pick(ms):.5g} +- {pick(ss):.2g}"
-        )
-        want = f"{pick(mr):.5g}" + (f" +- {pick(sr):.2g}" if pick(sr) > 0 else "")
-        message = (
-            f"{what}{where}: {got}, but the correct expectation is {want}: "
-            f"{sigma:.1f} standard errors apart"
-        )
+    if ss == 0 and sr == 0:
+        return f"{what}{where}: got {ms:.6g}, expected {mr:.6g}"
+    got = (
+        f"your value is {ms:.5g} in all {draws}"
+        if ss == 0
+        else f"your average over {draws} is {ms:.5g} +- {ss:.2g}"
+    )
+    want = f"{mr:.5g}" + (f" +- {sr:.2g}" if sr > 0 else "")
+    sigma = abs(ms - mr) / math.sqrt(ss**2 + sr**2)
+    return (
+        f"{what}{where}: {got}, but the correct expectation is {want}: "
+        f"{sigma:.1f} standard errors apart"
+    )
 
-    def fits(alternative: torch.Tensor) -> bool:
-        """Every entry within z standard errors of the slip's value, and the student's values
-        that slip's to within 10 %: fitted as mr + lam (alternative - mr), lam is 1 +- 0.1
-        (a bug that is off by about as much for another reason is not named)."""
-        scale = (alternative.abs() / mr.abs().clamp_min(1e-12)).clamp(1e-6, 1e6)
-        spread = z * (ss**2 + (scale * sr) ** 2).sqrt() + atol * (1 + alternative.abs())
-        if ((ms - alternative).abs() > spread).any():
-            return False
-        step, weight = alternative - mr, bound.pow(-2)
-        size = (weight * step * step).sum()
-        lam = (weight * (ms - mr) * step).sum() / size.clamp_min(1e-30)
-        return bool(size > 0 and (lam - 1).abs() <= 0.1 and 1 / (z * size.sqrt()) <= 0.05)
 
-    fail(with_diagnosis(message, diagnose(fits, mr, counts, known)))
+def fits_in_mean(alternative, ms, ss, mr, sr, z: float, atol: float) -> bool:
+    """Does a slip's value explain the student's mean ms (standard error ss) much better than
+    the expected mr (sr)? Every entry must lie within z standard errors of it, and, fitting
+    ms = mr + lam (alternative - mr), lam must be 1 within 0.1, known to 0.05: a bug that is
+    off by about as much for another reason is not named."""
+    scale = (alternative.abs() / mr.abs().clamp_min(1e-12)).clamp(1e-6, 1e6)
+    spread = z * (ss**2 + (scale * sr) ** 2).sqrt() + atol * (1 + alternative.abs())
+    if ((ms - alternative).abs() > spread).any():
+        return False
+    step, weight = alternative - mr, (z * (ss**2 + sr**2).sqrt() + atol * (1 + mr.abs())) ** -2
+    size = (weight * step * step).sum()
+    lam = (weight * (ms - mr) * step).sum() / size.clamp_min(1e-30)
+    return bool(size > 0 and (lam - 1).abs() <= 0.1 and 1 / (z * size.sqrt()) <= 0.05)
 
 
 def assert_batch_mean(

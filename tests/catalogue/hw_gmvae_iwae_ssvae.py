@@ -693,6 +693,7 @@ VARIANTS = [
         "gmvae-iwae-batch-major",
         GMVAE,
         GM_IWAE,
+        "        batch = x.size(0)\n"
         "        m, v = m.repeat_interleave(iw, 0), v.repeat_interleave(iw, 0)  # (batch*iw, .)\n"
         "        z = ut.sample_gaussian(m, v)\n"
         "        log_px_z = ut.log_bernoulli_with_logits(x.repeat_interleave(iw, 0), self.dec(z))\n"
@@ -725,6 +726,7 @@ VARIANTS = [
         "ssvae-batch-major-pairs",
         SSVAE,
         SS_PAIRS,
+        "        batch = x.size(0)\n"
         "        y = torch.eye(self.y_dim, device=x.device).repeat(batch, 1)  # (b*10, 10)\n"
         "        xs = x.repeat_interleave(self.y_dim, dim=0)  # row i * 10 + j: image i, label j\n"
         "        m, v = self.enc(xs, y)\n"
