@@ -325,14 +325,6 @@ GMVAE_ELBO_BUGS = [
         "Writes the mixture density inline with log-sum-exp, forgetting the weights 1/k.",
     ),
     bug(
-        "gmvae-elbo-summed-over-batch",
-        "2.1",
-        GMVAE,
-        ELBO_RETURN,
-        "        return nelbo.sum(), kl.sum(), rec.sum()\n",
-        "Sums the bound and its terms over the batch instead of averaging them.",
-    ),
-    bug(
         "gmvae-kl-z-detached",
         "2.1",
         GMVAE,
@@ -378,14 +370,6 @@ VAE_IWAE_BUGS = [
         "        log_w = (log_px_z + log_pz - log_qz).reshape(-1, iw)  # (batch, iw)\n"
         "        niwae = -ut.log_mean_exp(log_w, dim=1).mean()\n",
         "Reads sample-major weights as batch-major, averaging weights of different images.",
-    ),
-    bug(
-        "vae-iwae-summed-over-batch",
-        "3.2",
-        VAE,
-        NIWAE,
-        "        niwae = -ut.log_mean_exp(log_w, dim=0).sum()\n",
-        "Sums the per-image bounds over the batch instead of averaging them.",
     ),
     bug(
         "vae-iwae-z-detached",
@@ -449,15 +433,6 @@ GMVAE_IWAE_BUGS = [
         "Returns kl and rec per image, averaged over the samples only; niwae is right, so only "
         "the test of kl and rec may lose points (a real submission's pattern).",
         only="kl and rec are the averages",
-    ),
-    bug(
-        "gmvae-iwae-summed-over-batch",
-        "3.4",
-        GMVAE,
-        NIWAE + IW_RETURN,
-        "        niwae = -ut.log_mean_exp(log_w, dim=0).sum()\n"
-        "        return niwae, (log_qz - log_pz).sum() / iw, -log_px_z.sum() / iw\n",
-        "Sums the bound and its terms over the batch (averaging over the samples only).",
     ),
     bug(
         "gmvae-iwae-z-pre-detached",
@@ -540,14 +515,6 @@ SSVAE_BUGS = [
         "        rec = -ut.log_bernoulli_with_logits(x, self.dec(z_soft, y_prob))  # (batch,)\n",
         "Feeds the soft q(y|x) as the label and averages rec without the q(y|x) weights: close "
         "to right only where the classifier is confident (a real submission's pattern).",
-    ),
-    bug(
-        "ssvae-summed-over-batch",
-        "4.2",
-        SSVAE,
-        SS_RETURN,
-        "        return nelbo.sum(), kl_z.sum(), kl_y.sum(), rec.sum()\n",
-        "Sums the bound and its terms over the batch instead of averaging them.",
     ),
     bug(
         "ssvae-z-detached",
@@ -746,6 +713,39 @@ VARIANTS = [
 # them only when the environment sets CATALOGUE=all, to keep the CI run within its time budget.
 
 MORE_BUGS = [
+    bug(
+        "gmvae-elbo-summed-over-batch",
+        "2.1",
+        GMVAE,
+        ELBO_RETURN,
+        "        return nelbo.sum(), kl.sum(), rec.sum()\n",
+        "Sums the bound and its terms over the batch instead of averaging them.",
+    ),
+    bug(
+        "vae-iwae-summed-over-batch",
+        "3.2",
+        VAE,
+        NIWAE,
+        "        niwae = -ut.log_mean_exp(log_w, dim=0).sum()\n",
+        "Sums the per-image bounds over the batch instead of averaging them.",
+    ),
+    bug(
+        "gmvae-iwae-summed-over-batch",
+        "3.4",
+        GMVAE,
+        NIWAE + IW_RETURN,
+        "        niwae = -ut.log_mean_exp(log_w, dim=0).sum()\n"
+        "        return niwae, (log_qz - log_pz).sum() / iw, -log_px_z.sum() / iw\n",
+        "Sums the bound and its terms over the batch (averaging over the samples only).",
+    ),
+    bug(
+        "ssvae-summed-over-batch",
+        "4.2",
+        SSVAE,
+        SS_RETURN,
+        "        return nelbo.sum(), kl_z.sum(), kl_y.sum(), rec.sum()\n",
+        "Sums the bound and its terms over the batch instead of averaging them.",
+    ),
     bug(
         "sample-log-variance",
         "1.1",
