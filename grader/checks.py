@@ -290,18 +290,22 @@ def mean_message(what: str, worst: int | None, stats: list[torch.Tensor], draws:
 
 
 def fits_in_mean(alternative, ms, ss, mr, sr, z: float, atol: float) -> bool:
-    """Does a slip's value explain the student's mean ms (standard error ss) much better than
-    the expected mr (sr)? Every entry must lie within z standard errors of it, and, fitting
-    ms = mr + lam (alternative - mr), lam must be 1 within 0.1, known to 0.05: a bug that is
-    off by about as much for another reason is not named."""
+    """Does a slip's value explain the student's mean ms (standard error ss) far better than
+    the expected mr (sr)? Every entry must lie within z standard errors of it; and, fitting
+    ms = mr + lam (alternative - mr), lam must be known to 0.1 and agree with 1 (within 2.5
+    of its standard errors): a bug that is off by about as much for another reason (lam 0.85,
+    say) is not named."""
     scale = (alternative.abs() / mr.abs().clamp_min(1e-12)).clamp(1e-6, 1e6)
     spread = z * (ss**2 + (scale * sr) ** 2).sqrt() + atol * (1 + alternative.abs())
     if ((ms - alternative).abs() > spread).any():
         return False
-    step, weight = alternative - mr, (z * (ss**2 + sr**2).sqrt() + atol * (1 + mr.abs())) ** -2
-    size = (weight * step * step).sum()
-    lam = (weight * (ms - mr) * step).sum() / size.clamp_min(1e-30)
-    return bool(size > 0 and (lam - 1).abs() <= 0.1 and 1 / (z * size.sqrt()) <= 0.05)
+    se = (ss**2 + sr**2).sqrt() + atol * (1 + mr.abs()) / z  # a floor for exact values
+    step = alternative - mr
+    size = (step / se).pow(2).sum()
+    if not size > 100:  # lam's standard error, 1 / sqrt(size), is above 0.1
+        return False
+    lam = ((ms - mr) * step / se.pow(2)).sum() / size
+    return bool((lam - 1).abs() <= 2.5 / size.sqrt() + 0.01)
 
 
 def assert_batch_mean(

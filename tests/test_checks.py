@@ -124,6 +124,19 @@ def test_a_coincidental_offset_is_not_named():
     assert "log 10" not in text
 
 
+def test_a_slip_ten_standard_errors_away_is_named():
+    """Is a slip named when the student's mean sits on it, 10 standard errors from the truth?"""
+    student = draws(0.2294, 0.021, 60, 5)  # standard error 0.0027
+    text = message(
+        assert_same_mean,
+        student,
+        torch.full((2,), 0.2024, dtype=torch.float64),
+        "lp_reg",
+        known={"one t per coordinate: draw t of shape (batch, 1)": torch.tensor(0.2296)},
+    )
+    assert text.endswith("one t per coordinate: draw t of shape (batch, 1)")
+
+
 @pytest.mark.parametrize("reduce", ["mean", "sum", "first"])
 def test_batch_mean_contract(reduce):
     """Does the batch-mean check pass the mean, and fail a sum (named) and the first example?"""
