@@ -117,6 +117,8 @@ def test_bug_is_caught_on_its_item_only(graded, entry_id):
     assert got < top, f"{entry_id} escaped: item {entry.item} kept full marks\n{result['table']}"
     lost = {item: s for item, s in scores.items() if item != entry.item and s[0] < s[1]}
     assert not lost, f"{entry_id} also cost points on items {sorted(lost)}\n{result['table']}"
+    others = [name for name in result["failures"] if not name.startswith(entry.only)]
+    assert not others, f"{entry_id} also failed {others}, not only {entry.only!r}..."
 
 
 @pytest.mark.parametrize("entry_id", VARIANT_IDS)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from grader import refcache
-from grader.checks import assert_same_mean, check_finite, fail, outputs
+from grader.checks import Count, assert_batch_mean, assert_same_mean, batch_means, fail, outputs
 from grader.hw_gmvae_iwae_ssvae import harness
 from grader.messages import Grad
 
@@ -22,6 +22,7 @@ REF_FACTOR = 4
 BLIND = (25, 16)  # images and student calls of the check with a z-blind decoder, at iw=10
 GRAD_IMAGES, GRAD_REPEATS, REF_GRAD_REPEATS = 25, 30, 160
 DEC_IN = "dec.net.0.weight"  # (300, z_dim): the only way z reaches the decoder
+PARTS, PART_REPEATS = (10, 40), 10  # PLAN[1]'s 50 images split in two, for the contract
 
 
 def per_kind(points: int):
@@ -56,7 +57,9 @@ def reference(kind: str, iw: int, blind: bool = False) -> list[torch.Tensor]:
         return harness.reference_runs(lambda: model.negative_iwae_bound(x, iw), REF_FACTOR * repeat)
 
 
-def student(sandbox, kind, weights, images, iw, repeat=None, grad=None):
+def student(sandbox, kind, weights, images, iw, repeat=None, grad=None, seed=None):
+    """The reply and (niwae, kl, rec), each (repeat, ...): niwae checked to be one number per
+    call, kl and rec as returned (`batch_means` checks them where they are used)."""
     result = harness.model_call(
         sandbox,
         kind,
@@ -66,9 +69,14 @@ def student(sandbox, kind, weights, images, iw, repeat=None, grad=None):
         iw,
         repeat=repeat,
         grad=grad,
-        seed=iw + 17,
+        seed=iw + 17 if seed is None else seed,
     )
-    return result, outputs(result, 3, f"{kind.upper()}.negative_iwae_bound", scalars=True)
+    return result, outputs(result, 3, f"{kind.upper()}.negative_iwae_bound", scalars=(0,))
+
+
+def counts(iw: int, images: int) -> list[Count]:
+    """The sums over samples and over the batch that a slip may take for a mean."""
+    return [Count(iw, f"the {iw} samples", log_sign=-1), Count(images, f"the {images} images")]
 
 
 @pytest.fixture(scope="session")
@@ -86,14 +94,15 @@ def planned(sandbox, weights, images):
 
 
 @per_kind(1)
-def test_iwae_returns(sandbox, weights, images, kind):
-    """negative_iwae_bound returns (niwae, kl, rec), each a finite 0-dim tensor"""
-    for iw in (1, 7):
-        _, values = student(sandbox, kind, weights, images[:13], iw, repeat=2)
-        for name, t in zip(("niwae", "kl", "rec"), values):
-            if t.dim() != 1:
-                fail(f"{name} for iw={iw} has shape {tuple(t.shape[1:])}: return a 0-dim tensor")
-            check_finite(t, f"{name} for iw={iw}")
+def test_iwae_returns(sandbox, weights, images, planned, kind):
+    """negative_iwae_bound returns (niwae, kl, rec), niwae a finite 0-dim batch mean"""
+    start, parts = 0, []
+    for size in PARTS:
+        part = images[start : start + size]
+        _, values = student(sandbox, kind, weights, part, 1, repeat=PART_REPEATS, seed=start)
+        parts.append(values[0])
+        start += size
+    assert_batch_mean(planned(kind, 1)[0], parts, list(PARTS), "niwae for iw=1")
 
 
 @per_kind(2)
@@ -101,7 +110,9 @@ def test_iwae_bound(sandbox, weights, images, planned, kind):
     """niwae has the expectation of -log mean_i p(x, z_i) / q(z_i|x) for 1, 10 and 100 samples"""
     for iw in PLAN:
         niwae = planned(kind, iw)[0]
-        assert_same_mean(niwae, reference(kind, iw)[0], f"niwae with iw={iw}")
+        assert_same_mean(
+            niwae, reference(kind, iw)[0], f"niwae with iw={iw}", counts=counts(iw, PLAN[iw][0])
+        )
     n, repeat = BLIND
     blind = {kind: z_blind(weights[kind])}
     niwae = student(sandbox, kind, blind, images[:n], 10, repeat=repeat)[1][0]
@@ -110,6 +121,7 @@ def test_iwae_bound(sandbox, weights, images, planned, kind):
         reference(kind, 10, blind=True)[0],
         "niwae with iw=10 for a decoder that ignores z, where the weights reduce to "
         "p(x) p(z_i) / q(z_i|x) (log p(z) - log q(z|x) per sample, not the analytic KL)",
+        counts=counts(10, n),
     )
 
 
@@ -117,9 +129,12 @@ def test_iwae_bound(sandbox, weights, images, planned, kind):
 def test_iwae_terms(planned, kind):
     """kl and rec are the averages of log q(z|x) - log p(z) and -log p(x|z) over the samples"""
     _, kl, rec = planned(kind, 10)
-    ref = reference(kind, 10)
-    assert_same_mean(kl, ref[1], "kl for iw=10 (a Monte-Carlo average, not the analytic KL)")
-    assert_same_mean(rec, ref[2], "rec for iw=10")
+    ref, terms = reference(kind, 10), counts(10, PLAN[10][0])
+    kl, rec = batch_means(kl, "kl for iw=10"), batch_means(rec, "rec for iw=10")
+    assert_same_mean(
+        kl, ref[1], "kl for iw=10 (a Monte-Carlo average, not the analytic KL)", counts=terms
+    )
+    assert_same_mean(rec, ref[2], "rec for iw=10", counts=terms)
 
 
 @per_kind(1)
@@ -178,4 +193,5 @@ def test_iwae_gradients(sandbox, weights, images, kind):
             want[p],
             f"the gradient of niwae w.r.t. {p}",
             z=5.5,
+            counts=counts(10, GRAD_IMAGES)[1:],
         )

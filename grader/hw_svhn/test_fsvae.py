@@ -12,8 +12,17 @@ import functools
 import pytest
 import torch
 
-from grader import calls
-from grader.checks import assert_close, assert_random, assert_same_mean, check_finite, fail
+from grader import calls, refcache
+from grader.checks import (
+    Count,
+    assert_batch_mean,
+    assert_close,
+    assert_random,
+    assert_same_mean,
+    batch_means,
+    check_finite,
+    fail,
+)
 from grader.checks import outputs as stacked_outputs
 from grader.hw_svhn import harness
 from grader.messages import Grad, Init
@@ -25,17 +34,27 @@ REPEATS, REF_REPEATS = 100, 400
 GRAD_REPEATS, REF_GRAD_REPEATS = 30, 200
 ENC_BIAS = "enc.net.4.bias"  # (2 z_dim,): the means' half and the variances' half of q(z|x,y)
 SMOKE_STEPS, SMOKE_IMAGES, SMOKE_BATCH = 20, 512, 32
+PARTS, PART_REPEATS = (8, 24), 10  # the batch split in two, for the batch-mean contract
+COUNTS = [Count(BATCH, f"the batch of {BATCH} images"), Count(3072, "the 3072 pixels")]
 
 
 def images():
     return harness.synthetic_svhn(BATCH)
 
 
-def student(sandbox, state, repeat: int = REPEATS, grad=None, seed: int = 11):
+def student(sandbox, state, repeat: int = REPEATS, grad=None, seed: int = 11, rows=None):
+    """The reply and (nelbo, kl_z, rec), each (repeat, ...), on images()[rows]: nelbo checked
+    to be one number per call, kl_z and rec as returned (see `terms`)."""
+    x, y = (t[rows] if rows is not None else t for t in images())
     result = harness.fsvae_call(
-        sandbox, "negative_elbo_bound", state, *images(), repeat=repeat, seed=seed, grad=grad
+        sandbox, "negative_elbo_bound", state, x, y, repeat=repeat, seed=seed, grad=grad
     )
-    return result, stacked_outputs(result, 3, WHAT, scalars=True)
+    return result, stacked_outputs(result, 3, WHAT, scalars=(0,))
+
+
+def terms(values: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """kl_z and rec of (nelbo, kl_z, rec), each checked to be a batch mean."""
+    return batch_means(values[1], "kl_z"), batch_means(values[2], "rec")
 
 
 @functools.cache
@@ -48,7 +67,7 @@ def blind_state() -> dict:
     return state
 
 
-@functools.cache
+@refcache.cached
 def reference(blind: bool = False) -> list[torch.Tensor]:
     """(nelbo, kl, rec) of the reference over REF_REPEATS calls, each (REF_REPEATS,)."""
     model = harness.reference_fsvae(blind_state() if blind else harness.fsvae_weights())
@@ -67,16 +86,25 @@ def sampled(sandbox):
 
 
 @pytest.mark.points(0.5)
-def test_fsvae_returns(sandbox):
+def test_fsvae_returns(sandbox, sampled):
     """negative_elbo_bound returns (nelbo, kl_z, rec), 0-dim batch means, nelbo = kl_z + rec"""
-    _, (nelbo, kl, rec) = student(sandbox, harness.fsvae_weights(), repeat=3)
-    assert_close(nelbo, kl + rec, "nelbo compared with kl_z + rec", rtol=1e-5, atol=1e-3)
+    start, parts = 0, []
+    for size in PARTS:
+        rows = slice(start, start + size)
+        _, (nelbo, kl, rec) = student(
+            sandbox, harness.fsvae_weights(), repeat=PART_REPEATS, seed=20 + start, rows=rows
+        )
+        if kl.dim() == rec.dim() == 1:  # other shapes cost the tests of kl_z and rec
+            assert_close(nelbo, kl + rec, "nelbo compared with kl_z + rec", rtol=1e-5, atol=1e-3)
+        parts.append(nelbo)
+        start += size
+    assert_batch_mean(sampled[0], parts, list(PARTS), "nelbo")
 
 
 @pytest.mark.points(1)
 def test_fsvae_terms_exact_on_a_blind_model(sandbox):
     """rec is -log N(x; mu, 0.1 I) summed over the 3072 pixels, kl_z the analytic KL to N(0, I)"""
-    _, (nelbo, kl, rec) = student(sandbox, blind_state(), repeat=2)
+    kl, rec = terms(student(sandbox, blind_state(), repeat=2)[1])
     _, ref_kl, ref_rec = reference(blind=True)
     assert_close(
         rec,
@@ -86,27 +114,35 @@ def test_fsvae_terms_exact_on_a_blind_model(sandbox):
         "(variance 0.1, not a standard deviation of 0.1), averaged over the batch",
         rtol=1e-4,
         atol=1e-2,
+        counts=COUNTS,
     )
-    assert_close(kl, ref_kl, "kl_z for a fixed q(z|x,y)", rtol=1e-4, atol=1e-4)
+    assert_close(kl, ref_kl, "kl_z for a fixed q(z|x,y)", rtol=1e-4, atol=1e-4, counts=COUNTS)
 
 
 @pytest.mark.points(0.5)
 def test_fsvae_kl_on_trained_weights(sampled):
     """kl_z is the analytic KL(q(z|x,y) || N(0, I)) on the trained model, the same every call"""
-    _, kl, _ = sampled
+    kl, _ = terms(sampled)
     ref_kl = reference()[1]
-    assert_close(kl, ref_kl[: len(kl)], "kl_z (analytic, batch mean)", rtol=1e-4, atol=1e-4)
+    assert_close(
+        kl, ref_kl[: len(kl)], "kl_z (analytic, batch mean)", rtol=1e-4, atol=1e-4, counts=COUNTS
+    )
 
 
 @pytest.mark.points(1)
 def test_fsvae_rec_on_trained_weights(sampled):
     """rec uses one fresh z ~ q(z|x,y) per example, decoded with the label y"""
-    _, _, rec = sampled
+    _, rec = terms(sampled)
     assert_random(rec, "rec")
-    assert_same_mean(rec, reference()[2], "rec, the batch mean of -log p(x|y,z) with z ~ q(z|x,y)")
+    assert_same_mean(
+        rec,
+        reference()[2],
+        "rec, the batch mean of -log p(x|y,z) with z ~ q(z|x,y)",
+        counts=COUNTS,
+    )
 
 
-@functools.cache
+@refcache.cached
 def reference_gradient() -> torch.Tensor:
     """(REF_GRAD_REPEATS, 2 z_dim) gradients of the reference nelbo w.r.t. ENC_BIAS."""
     model = harness.reference_fsvae(harness.fsvae_weights())
@@ -128,7 +164,13 @@ def test_fsvae_gradients(sandbox):
     got = torch.stack([r.grads.params[ENC_BIAS] for r in result.runs])
     if not got.abs().sum() > 0:
         fail(f"no gradient reaches {ENC_BIAS}: keep z = m + sqrt(v) eps inside the graph")
-    assert_same_mean(got, reference_gradient(), f"the gradient of nelbo w.r.t. {ENC_BIAS}", z=5.5)
+    assert_same_mean(
+        got,
+        reference_gradient(),
+        f"the gradient of nelbo w.r.t. {ENC_BIAS}",
+        z=5.5,
+        counts=COUNTS[:1],
+    )
 
 
 @functools.cache

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from grader import calls
-from grader.checks import assert_close, fail, outputs
+from grader.checks import Count, assert_close, fail, outputs
 from grader.hw_svhn import harness, wgan
 from grader.messages import CallResult, Grad, Init
 
@@ -123,7 +123,10 @@ def test_generator_loss(sandbox):
     fake_ref = fake.clone().requires_grad_(True)
     want = -wgan.critic_forward(state, fake_ref).mean()
     (want_grad,) = torch.autograd.grad(want, fake_ref)
-    assert_close(got, want.detach().reshape(1), "generator_loss", rtol=1e-4, atol=1e-5)
+    batch = [Count(len(fake), f"the batch of {len(fake)} images")]
+    assert_close(
+        got, want.detach().reshape(1), "generator_loss", rtol=1e-4, atol=1e-5, counts=batch
+    )
     (got_grad,) = result.runs[0].grads.args
     if got_grad is None:
         fail(
@@ -136,6 +139,7 @@ def test_generator_loss(sandbox):
         "the gradient of generator_loss with respect to the generated images",
         rtol=1e-4,
         atol=1e-7,
+        counts=batch,
     )
 
 

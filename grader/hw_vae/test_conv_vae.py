@@ -15,10 +15,14 @@ import pytest
 import torch
 from torch.distributions import Normal, kl_divergence
 
+from grader import refcache
 from grader.checks import (
+    Count,
+    assert_batch_mean,
     assert_close,
     assert_random,
     assert_same_mean,
+    batch_means,
     check_shape,
     fail,
     outputs,
@@ -33,6 +37,7 @@ from grader.hw_vae.harness import conv_reference as reference
 from grader.messages import Grad
 
 BATCH, REPEATS, REF_REPEATS = 16, 100, 400
+PARTS, PART_REPEATS = (4, 12), 12  # the batch split in two, for the batch-mean contract
 GRAD_REPEATS, REF_GRAD_REPEATS = 40, 200
 SAMPLES_PER_CALL, SAMPLE_CALLS, REF_SAMPLES = 500, 4, 4000
 WHAT = "ConvVAE.calc_elbo"
@@ -47,7 +52,8 @@ def student(
     seed: int = 0,
     grad=None,
 ) -> tuple[dict, list[torch.Tensor]]:
-    """The student's calc_elbo: the reply and (nelbo, kl, rec), each (repeat,)."""
+    """The student's calc_elbo: the reply and (nelbo, kl, rec), each (repeat,) (kl and rec
+    as returned: `terms` checks that they are batch means)."""
     result = harness.model_call(
         sandbox,
         harness.CONV_VAE,
@@ -59,7 +65,18 @@ def student(
         seed=seed,
         grad=grad,
     )
-    return result, outputs(result, 3, WHAT + " (nelbo, kl, rec)", scalars=True)
+    return result, outputs(result, 3, WHAT + " (nelbo, kl, rec)", scalars=(0,))
+
+
+def terms(values: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """kl and rec of calc_elbo's (nelbo, kl, rec), each checked to be a batch mean."""
+    return batch_means(values[1], "kl"), batch_means(values[2], "rec")
+
+
+@pytest.fixture(scope="module")
+def on_fixed_weights(sandbox) -> list[torch.Tensor]:
+    """The student's (nelbo, kl, rec) over REPEATS calls on the calibrated weights."""
+    return student(sandbox, calibrated_state(), images(BATCH, seed=6), seed=8)[1]
 
 
 def exact_kl(mean: torch.Tensor, log_std: torch.Tensor) -> torch.Tensor:
@@ -79,10 +96,24 @@ def rec_term(x: torch.Tensor, x_mean: torch.Tensor, decoder_std: float) -> torch
 
 @pytest.mark.item("4.1")
 @pytest.mark.points(0.5)
-def test_calc_elbo_returns(sandbox):
+def test_calc_elbo_returns(sandbox, on_fixed_weights):
     """calc_elbo returns (nelbo, kl, rec), three batch means, with nelbo = kl + rec"""
-    _, (nelbo, kl, rec) = student(sandbox, calibrated_state(), images(BATCH, seed=3), repeat=3)
-    assert_close(nelbo, kl + rec, "nelbo compared with kl + rec", rtol=1e-5, atol=1e-3)
+    x, start = images(BATCH, seed=6), 0
+    parts = []
+    for size in PARTS:
+        _, values = student(
+            sandbox,
+            calibrated_state(),
+            x[start : start + size],
+            repeat=PART_REPEATS,
+            seed=20 + start,
+        )
+        nelbo, kl, rec = values
+        if kl.dim() == rec.dim() == 1:  # other shapes cost the kl and rec tests
+            assert_close(nelbo, kl + rec, "nelbo compared with kl + rec", rtol=1e-5, atol=1e-3)
+        parts.append(nelbo)
+        start += size
+    assert_batch_mean(on_fixed_weights[0], parts, list(PARTS), "calc_elbo's nelbo")
 
 
 @pytest.mark.item("4.1")
@@ -91,7 +122,7 @@ def test_calc_elbo_returns(sandbox):
 def test_calc_elbo_exact_on_a_blind_model(sandbox, decoder_std):
     """rec is -log N(x; mean, decoder_std^2 I) summed over pixels; kl is KL(q || N(0, I))"""
     x = images(BATCH, seed=4)
-    _, (_, kl, rec) = student(sandbox, blind_state(), x, decoder_std, repeat=40, seed=5)
+    kl, rec = terms(student(sandbox, blind_state(), x, decoder_std, repeat=40, seed=5)[1])
     expected = rec_term(x, torch.full_like(x, 0.3), decoder_std).mean()
     assert_close(
         rec,
@@ -102,6 +133,7 @@ def test_calc_elbo_exact_on_a_blind_model(sandbox, decoder_std):
         "averaged over the batch",
         rtol=1e-5,
         atol=1e-3,
+        counts=[Count(BATCH, f"the batch of {BATCH}"), Count(784, "the 784 pixels")],
     )
     bias = blind_state()[f"{ENC_LAST}.bias"]
     want = exact_kl(*bias.reshape(1, -1).chunk(2, dim=1))
@@ -110,10 +142,11 @@ def test_calc_elbo_exact_on_a_blind_model(sandbox, decoder_std):
         want.expand(2),
         "kl for a q(z|x) with means (0.5, -1, 1.5, 0) and "
         "log-STANDARD-DEVIATIONS (-1.5, -0.5, 0, 0.5)",
+        counts=[Count(BATCH, f"the batch of {BATCH}")],
     )
 
 
-@functools.cache
+@refcache.cached
 def reference_terms() -> tuple[torch.Tensor, torch.Tensor]:
     """The exact kl, and rec (REF_REPEATS,) for fresh z, on the calibrated model."""
     model, x = reference(calibrated_state()), images(BATCH, seed=6)
@@ -128,16 +161,21 @@ def reference_terms() -> tuple[torch.Tensor, torch.Tensor]:
 
 @pytest.mark.item("4.1")
 @pytest.mark.points(1)
-def test_calc_elbo_on_fixed_weights(sandbox):
+def test_calc_elbo_on_fixed_weights(on_fixed_weights):
     """On seeded weights, kl is exact and rec averages to E_q[-log p(x|z)], z fresh every call"""
-    _, (_, kl, rec) = student(sandbox, calibrated_state(), images(BATCH, seed=6), seed=8)
+    kl, rec = terms(on_fixed_weights)
     want_kl, want_rec = reference_terms()
-    assert_same_mean(kl, want_kl.expand(2), "kl, the batch mean of KL(q(z|x) || N(0, I))")
+    batch = [Count(BATCH, f"the batch of {BATCH}")]
+    assert_same_mean(
+        kl, want_kl.expand(2), "kl, the batch mean of KL(q(z|x) || N(0, I))", counts=batch
+    )
     assert_random(rec, "rec")
-    assert_same_mean(rec, want_rec, "rec, the batch mean of -log p(x|z) with z ~ q(z|x)")
+    assert_same_mean(
+        rec, want_rec, "rec, the batch mean of -log p(x|z) with z ~ q(z|x)", counts=batch
+    )
 
 
-@functools.cache
+@refcache.cached
 def reference_gradient() -> torch.Tensor:
     """(REF_GRAD_REPEATS, 2 latent) gradients of the true negative ELBO's one-sample estimate
     with respect to the encoder's last bias."""
@@ -152,6 +190,16 @@ def reference_gradient() -> torch.Tensor:
         (g,) = torch.autograd.grad(nelbo, bias)
         grads.append(g)
     return torch.stack(grads)
+
+
+@functools.cache
+def kl_only_gradient() -> torch.Tensor:
+    """(2 latent,) the gradient of the KL term alone w.r.t. the encoder's last bias: what nelbo's
+    gradient averages to when z carries no gradient (drawn with .sample() or detached)."""
+    model, x = reference(calibrated_state()), images(BATCH, seed=9)
+    bias = dict(model.named_parameters())[f"{ENC_LAST}.bias"]
+    (g,) = torch.autograd.grad(exact_kl(*model.encode(x)), bias)
+    return g.double()
 
 
 @pytest.mark.item("4.1")
@@ -171,9 +219,13 @@ def test_calc_elbo_gradient(sandbox):
     assert_same_mean(
         got,
         reference_gradient(),
-        "the gradient of nelbo with respect to the "
-        "encoder's last bias (means, then log-stds): draw z = mean + exp(log_std) "
-        "* eps so that the reconstruction term's gradient reaches the encoder",
+        "the gradient of nelbo with respect to the encoder's last bias (means, then log-stds)",
+        counts=[Count(BATCH, f"the batch of {BATCH}")],
+        known={
+            "that is the KL term's gradient alone, as when z carries no gradient: draw "
+            "z = mean + exp(log_std) * eps (not .sample()) so that the reconstruction term's "
+            "gradient reaches the encoder": kl_only_gradient
+        },
     )
 
 
@@ -226,7 +278,7 @@ def statistics(x: torch.Tensor) -> torch.Tensor:
     )
 
 
-@functools.cache
+@refcache.cached
 def reference_statistics() -> torch.Tensor:
     model = reference(calibrated_state(), 0.3)
     z = torch.randn(REF_SAMPLES, KWARGS["latent_dim"], generator=torch.Generator().manual_seed(14))

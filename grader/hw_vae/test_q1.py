@@ -10,13 +10,23 @@ import pytest
 import torch
 from torch.distributions import Bernoulli, Normal, kl_divergence
 
-from grader.checks import assert_close, assert_random, assert_same_mean, check_shape, fail, outputs
+from grader import refcache
+from grader.checks import (
+    Count,
+    assert_close,
+    assert_random,
+    assert_same_mean,
+    check_shape,
+    fail,
+    outputs,
+)
 from grader.hw_vae.harness import q1_call
+from grader.messages import Grad
 
 
-def one_output(result: dict, name: str, batch: int) -> torch.Tensor:
+def one_output(result: dict, name: str, batch: int, nonfinite: str = "") -> torch.Tensor:
     """The (repeats, batch) values of a helper that must return one value per example."""
-    (values,) = outputs(result, 1, name)
+    (values,) = outputs(result, 1, name, nonfinite=nonfinite)
     check_shape(values[0], (batch,), f"{name}'s result (one value per example, summed)")
     return values
 
@@ -194,7 +204,13 @@ def test_log_mean_exp_values(sandbox):
         y = torch.randn(8, k, generator=gen, dtype=torch.float64) * 3
         got = one_output(q1_call(sandbox, "log_mean_exp", y), "log_mean_exp", 8)
         assert_close(
-            got[0], expected_lme(y), f"log_mean_exp of a (8, {k}) input", rtol=1e-6, atol=1e-7
+            got[0],
+            expected_lme(y),
+            f"log_mean_exp of a (8, {k}) input",
+            rtol=1e-6,
+            atol=1e-7,
+            counts=[Count(k, f"the {k} values of a row")],
+            known=without_maximum(y),
         )
 
 
@@ -205,14 +221,30 @@ def test_log_mean_exp_stable(sandbox):
     gen = torch.Generator().manual_seed(7)
     offsets = torch.randn(4, 6, generator=gen) * 2
     y = offsets + torch.tensor([[1e4], [-1e4], [0.0], [5e3]])  # each row needs its own shift
-    got = one_output(q1_call(sandbox, "log_mean_exp", y), "log_mean_exp", 4)
+    got = one_output(
+        q1_call(sandbox, "log_mean_exp", y),
+        "log_mean_exp of values near +-1e4",
+        4,
+        nonfinite="exp overflowed or underflowed; subtract each row's own maximum before exp "
+        "and add it back after the log",
+    )
     assert_close(
         got[0],
         expected_lme(y),
-        "log_mean_exp of values near +-1e4 (subtract each row's maximum before exp)",
+        "log_mean_exp of values near +-1e4",
         rtol=1e-6,
         atol=1e-4,
+        counts=[Count(6, "the 6 values of a row")],
+        known=without_maximum(y),
     )
+
+
+def without_maximum(y: torch.Tensor) -> dict:
+    """The slip of subtracting each row's maximum and never adding it back, and its value."""
+    return {
+        "that is the result without each row's maximum: after the log, add back the maximum "
+        "that you subtracted": expected_lme(y) - y.double().max(dim=1).values
+    }
 
 
 # ------------------------------------------------------------- 1.4 kl_gaussian_gaussian_analytic
@@ -296,7 +328,7 @@ def per_setting(values: torch.Tensor, copies: int = COPIES) -> torch.Tensor:
 
 
 @pytest.mark.item("1.5")
-@pytest.mark.points(1)
+@pytest.mark.points(0.5)
 @pytest.mark.parametrize("num_samples", [1, 5])
 def test_kl_mc_expectation(sandbox, num_samples):
     """kl_gaussian_gaussian_mc averages to the exact KL, within standard errors"""
@@ -308,6 +340,8 @@ def test_kl_mc_expectation(sandbox, num_samples):
         exact.expand(2, SETTINGS),
         f"kl_gaussian_gaussian_mc with num_samples={num_samples}, averaged over "
         f"{COPIES} examples with the same parameters",
+        counts=[Count(num_samples, f"the {num_samples} samples")],
+        draws="examples",
     )
 
 
@@ -347,3 +381,51 @@ def test_kl_mc_variance_shrinks(sandbox):
             f"num_samples=1, but it is {ratio:.2g} times smaller: average over num_samples "
             "independent samples of z ~ q for every example"
         )
+
+
+GRAD_SAMPLES = 8  # samples per example in the gradient test: a standard error 8 times smaller
+
+
+@refcache.cached
+def expected_kl_gradients() -> torch.Tensor:
+    """(2, SETTINGS, 4) the gradients of the exact KL of every setting of `mc_inputs` with
+    respect to mu_q and logvar_q: (mu_q - mu_p) / var_p and (var_q / var_p - 1) / 2, which
+    the reparameterized estimate has as its expectation."""
+    params = [p.double() for p in gaussian_params((SETTINGS, 4), seed=10, dtype=torch.float32)]
+    mu_q, logvar_q = (p.requires_grad_(True) for p in params[:2])
+    kl = expected_kl(mu_q, logvar_q, *params[2:]).sum()
+    return torch.stack(torch.autograd.grad(kl, [mu_q, logvar_q]))
+
+
+@pytest.mark.item("1.5")
+@pytest.mark.points(1)
+def test_kl_mc_reparameterized(sandbox):
+    """Gradients reach mu_q and logvar_q through z = mu_q + sigma_q * eps (reparameterization)"""
+    rows, _ = mc_inputs()
+    grad = Grad(output=0, args=(0, 1))
+    result = q1_call(sandbox, "kl_gaussian_gaussian_mc", *rows, GRAD_SAMPLES, grad=grad, seed=14)
+    one_output(result, "kl_gaussian_gaussian_mc", rows[0].shape[0])
+    grads = result.runs[0].grads
+    if not grads.connected or None in grads.args:
+        fail(
+            "no gradient flows from kl_gaussian_gaussian_mc back to mu_q and logvar_q: keep "
+            "the estimate a function of them, and build z = mu_q + exp(logvar_q / 2) * eps"
+        )
+    got = torch.stack(grads.args)  # (2, COPIES * SETTINGS, 4): d/dmu_q, d/dlogvar_q
+    check_shape(got[0], rows[0].shape, "the gradient with respect to mu_q")
+    per_copy = got.reshape(2, COPIES, SETTINGS * 4).transpose(0, 1).reshape(COPIES, -1)
+    want = expected_kl_gradients().reshape(1, -1).expand(2, -1)
+    assert_same_mean(
+        per_copy,
+        want,
+        f"the gradient of kl_gaussian_gaussian_mc (num_samples={GRAD_SAMPLES}) w.r.t. mu_q, "
+        "then logvar_q, per parameter setting",
+        counts=[Count(GRAD_SAMPLES, f"the {GRAD_SAMPLES} samples")],
+        known={
+            "it averages 0, as when z carries no gradient: build z = mu_q + exp(logvar_q / 2) "
+            "* eps with eps ~ N(0, I) (torch.normal and .sample() pass no gradient)": torch.zeros(
+                want.shape[1]
+            )
+        },
+        draws="examples",
+    )

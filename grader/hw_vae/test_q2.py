@@ -8,12 +8,11 @@ are compared with expectations over t computed here by quadrature, so any way of
 passes.
 """
 
-import functools
-
 import pytest
 import torch
 
-from grader.checks import assert_close, assert_same_mean, fail, mean_se, outputs
+from grader import refcache
+from grader.checks import Count, assert_close, assert_same_mean, fail, mean_se, outputs
 from grader.hw_vae import harness
 from grader.hw_vae.harness import critic, critic_call, critic_state, points, scattered
 from grader.messages import CallResult, Grad
@@ -31,6 +30,8 @@ PARAMS = [
     "net.6.bias",
 ]
 NODES = 256  # quadrature nodes in t per pair
+BOX_NODES = 32  # nodes per coordinate of the quadrature with one t per coordinate
+CANDIDATES, OFF_SEGMENT = 128, 24  # pairs searched, and kept, for the expectation test
 LP_REPEATS, SPREAD_REPEATS, GRAD_REPEATS = 60, 60, 40
 
 
@@ -64,7 +65,14 @@ def check_objective(sandbox, name: str) -> None:
         got = student_value(critic_call(sandbox, name, VF_STATE, x, y), name)
         with torch.no_grad():
             expected = OBJECTIVES[name](x, y, critic(VF_STATE)).reshape(1)
-        assert_close(got, expected, f"{name}(x, y, critic) on {what}", rtol=1e-5, atol=1e-6)
+        assert_close(
+            got,
+            expected,
+            f"{name}(x, y, critic) on {what}",
+            rtol=1e-5,
+            atol=1e-6,
+            counts=[Count(len(x), f"the batch of {len(x)} points")],
+        )
 
 
 def check_objective_gradient(sandbox, name: str) -> None:
@@ -145,10 +153,41 @@ def lp_pairs(copies: int) -> tuple[torch.Tensor, torch.Tensor]:
     return x.repeat(copies, 1), y.repeat(copies, 1)
 
 
-@functools.cache
-def lp_expectation() -> float:
-    x, y = lp_pairs(1)
-    return penalty_per_node(x, y, critic(LP_STATE)).mean().item()
+def penalty_per_box_node(x, y, critic_fn, nodes: int = BOX_NODES) -> torch.Tensor:
+    """(pairs, nodes^2) the penalty at x_hat = t * x + (1 - t) * y with t = (t_1, t_2) on a
+    grid of cell midpoints: one t per coordinate, which fills the box spanned by x and y
+    instead of the segment between them (a slip whose expectation the test names)."""
+    t = (torch.arange(nodes) + 0.5) / nodes
+    t = torch.cartesian_prod(t, t).unsqueeze(0)  # (1, nodes^2, 2)
+    x_hat = (t * x.unsqueeze(1) + (1 - t) * y.unsqueeze(1)).reshape(-1, 2).requires_grad_(True)
+    (g,) = torch.autograd.grad(critic_fn(x_hat).sum(), x_hat)
+    return torch.relu(g.norm(dim=1) - 1).pow(2).reshape(x.shape[0], -1)
+
+
+@refcache.cached
+def off_segment_pairs() -> tuple[torch.Tensor, torch.Tensor]:
+    """(OFF_SEGMENT, 2) x and y: the scattered pairs, among CANDIDATES, where one t per
+    coordinate raises the penalty's expectation the most. On the pairs of `lp_pairs` the two
+    expectations differ by under 3 standard errors of the test; with these, by about 10."""
+    x, y = scattered(CANDIDATES, seed=30), scattered(CANDIDATES, seed=31)
+    on_segment = penalty_per_node(x, y, critic(LP_STATE), nodes=64).mean(1)
+    in_box = penalty_per_box_node(x, y, critic(LP_STATE), nodes=16).mean(1)
+    keep = (in_box - on_segment).argsort(descending=True)[:OFF_SEGMENT]
+    return x[keep], y[keep]
+
+
+def expectation_pairs(copies: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The pairs of `lp_pairs` and `off_segment_pairs`, each `copies` times."""
+    (x, y), (xo, yo) = lp_pairs(1), off_segment_pairs()
+    return torch.cat([x, xo]).repeat(copies, 1), torch.cat([y, yo]).repeat(copies, 1)
+
+
+@refcache.cached
+def lp_expectation(per_coordinate: bool = False) -> float:
+    """E_t of the penalty on `expectation_pairs`, with one t per pair (or per coordinate)."""
+    x, y = expectation_pairs(1)
+    per_node = penalty_per_box_node if per_coordinate else penalty_per_node
+    return per_node(x, y, critic(LP_STATE)).mean().item()
 
 
 def lp_grad(sandbox, state, x, y, repeat: int, seed: int, params=("net.6.weight",)) -> dict:
@@ -169,10 +208,22 @@ def lp_grad(sandbox, state, x, y, repeat: int, seed: int, params=("net.6.weight"
 @pytest.mark.points(1)
 def test_lp_reg_expectation(sandbox):
     """lp_reg averages to E_t mean_i relu(||grad T(t x_i + (1 - t) y_i)||_2 - 1)^2"""
-    x, y = lp_pairs(4)
+    x, y = expectation_pairs(4)
     got = student_value(lp_grad(sandbox, LP_STATE, x, y, LP_REPEATS, seed=21), "lp_reg")
     expected = torch.full((2,), lp_expectation(), dtype=torch.float64)
-    assert_same_mean(got, expected, f"lp_reg on a fixed critic, over {LP_REPEATS} calls", atol=1e-3)
+    assert_same_mean(
+        got,
+        expected,
+        "lp_reg on a fixed critic",
+        atol=1e-3,
+        counts=[Count(len(x), f"the batch of {len(x)} pairs")],
+        known={
+            "that is the expectation with one t per coordinate, which leaves the segment "
+            "between x and y: draw t of shape (batch, 1)": lambda: torch.tensor(
+                lp_expectation(True)
+            )
+        },
+    )
 
 
 @pytest.mark.item("2.4")
@@ -215,7 +266,7 @@ def test_lp_reg_t_per_pair(sandbox):
     )
 
 
-@functools.cache
+@refcache.cached
 def lp_expected_grad() -> torch.Tensor:
     state = {k: v.clone().requires_grad_(True) for k, v in LP_STATE.items()}
     x, y = lp_pairs(1)

@@ -15,7 +15,18 @@ import pytest
 import torch
 from torch.distributions import Normal, kl_divergence
 
-from grader.checks import assert_close, assert_random, assert_same_mean, check_shape, fail, outputs
+from grader import refcache
+from grader.checks import (
+    Count,
+    assert_batch_mean,
+    assert_close,
+    assert_random,
+    assert_same_mean,
+    batch_means,
+    check_shape,
+    fail,
+    outputs,
+)
 from grader.hw_vae import harness
 from grader.hw_vae.harness import VAE2D_DEC_LAST as DEC_LAST
 from grader.hw_vae.harness import VAE2D_ENC_LAST as ENC_LAST
@@ -30,6 +41,7 @@ BITS = 1 / (2 * math.log(2))  # nats -> bits per dimension of 2-D points
 BATCH, REPEATS, REF_REPEATS = 24, 100, 400
 GRAD_REPEATS, REF_GRAD_REPEATS = 40, 200
 IWAE_M = (1, 64)
+PARTS, PART_REPEATS = (6, 18), 12  # the batch split in two, for the batch-mean contract
 
 
 def decoder_log_prob(kind: str, x: torch.Tensor, mu: torch.Tensor, log_var: torch.Tensor):
@@ -112,17 +124,48 @@ def loss_call(
         grad=grad,
         patches=harness.TRUSTED_DECODERS,
     )
-    return result, outputs(result, 3, "VAE2D.loss (nelbo, kl, rec)", scalars=True)
+    return result, outputs(result, 3, "VAE2D.loss (nelbo, kl, rec)", scalars=(0,))
+
+
+def terms(values: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """kl and rec of loss's (nelbo, kl, rec), each checked to be a batch mean."""
+    return batch_means(values[1], "kl"), batch_means(values[2], "rec")
+
+
+@pytest.fixture(scope="module")
+def on_fixed_weights(sandbox):
+    """kind -> the student's (nelbo, kl, rec) over 2 REPEATS calls on the calibrated weights."""
+    cache = {}
+
+    def get(kind: str) -> list[torch.Tensor]:
+        if kind not in cache:
+            x = points(BATCH, seed=7)
+            state = calibrated_state(kind)
+            cache[kind] = loss_call(sandbox, kind, state, x, repeat=2 * REPEATS, seed=9)[1]
+        return cache[kind]
+
+    return get
 
 
 @pytest.mark.item("5.2")
 @pytest.mark.points(0.5)
-def test_loss_returns(sandbox):
+def test_loss_returns(sandbox, on_fixed_weights):
     """loss returns (nelbo, kl, rec), three batch means, with nelbo = kl + rec"""
-    _, (nelbo, kl, rec) = loss_call(
-        sandbox, "diagonal", calibrated_state("diagonal"), points(BATCH, seed=4), repeat=3
-    )
-    assert_close(nelbo, kl + rec, "nelbo compared with kl + rec", rtol=1e-5, atol=1e-5)
+    x, start, parts = points(BATCH, seed=7), 0, []
+    for size in PARTS:
+        _, (nelbo, kl, rec) = loss_call(
+            sandbox,
+            "diagonal",
+            calibrated_state("diagonal"),
+            x[start : start + size],
+            repeat=PART_REPEATS,
+            seed=20 + start,
+        )
+        if kl.dim() == rec.dim() == 1:  # other shapes cost the kl and rec tests
+            assert_close(nelbo, kl + rec, "nelbo compared with kl + rec", rtol=1e-5, atol=1e-5)
+        parts.append(nelbo)
+        start += size
+    assert_batch_mean(on_fixed_weights("diagonal")[0], parts, list(PARTS), "loss's nelbo")
 
 
 BLIND_Q = [0.5, -1.0, -1.5, 0.3]  # q(z|x): means (0.5, -1), log-variances (-1.5, 0.3)
@@ -134,7 +177,7 @@ BLIND_Q = [0.5, -1.0, -1.5, 0.3]  # q(z|x): means (0.5, -1), log-variances (-1.5
 def test_loss_exact_on_a_blind_model(sandbox, kind):
     """rec is -log p(x|z) and kl the KL to N(0, I), both in bits per dimension"""
     x = points(BATCH, seed=5)
-    _, (_, kl, rec) = loss_call(sandbox, kind, blind_state(kind, BLIND_Q), x, repeat=40, seed=6)
+    kl, rec = terms(loss_call(sandbox, kind, blind_state(kind, BLIND_Q), x, repeat=40, seed=6)[1])
     expected = -blind_decoder_log_prob(kind, x).mean() * BITS
     assert_close(
         rec,
@@ -143,6 +186,7 @@ def test_loss_exact_on_a_blind_model(sandbox, kind):
         "-log p(x|z) in bits per dimension (nats / (2 ln 2)), averaged over the batch",
         rtol=1e-5,
         atol=1e-5,
+        counts=[Count(BATCH, f"the batch of {BATCH}")],
     )
     q = torch.tensor(BLIND_Q).reshape(1, 4)
     want = exact_kl(q[:, :2], q[:, 2:]).mean() * BITS
@@ -150,10 +194,11 @@ def test_loss_exact_on_a_blind_model(sandbox, kind):
         kl,
         want.expand(2),
         "kl, in bits per dimension, for q(z|x) with means (0.5, -1) and LOG-VARIANCES (-1.5, 0.3)",
+        counts=[Count(BATCH, f"the batch of {BATCH}")],
     )
 
 
-@functools.cache
+@refcache.cached
 def reference_loss_terms(kind: str) -> tuple[torch.Tensor, torch.Tensor]:
     """The exact kl and rec (REF_REPEATS,) in bits per dimension, on the calibrated model."""
     model, x = reference(kind, calibrated_state(kind)), points(BATCH, seed=7)
@@ -169,20 +214,22 @@ def reference_loss_terms(kind: str) -> tuple[torch.Tensor, torch.Tensor]:
 @pytest.mark.item("5.2")
 @pytest.mark.points(0.5)
 @pytest.mark.parametrize("kind", ["diagonal", "scalar"])
-def test_loss_on_fixed_weights(sandbox, kind):
+def test_loss_on_fixed_weights(on_fixed_weights, kind):
     """On seeded weights, kl is exact and rec averages to E_q[-log p(x|z)], z fresh every call"""
-    _, (_, kl, rec) = loss_call(
-        sandbox, kind, calibrated_state(kind), points(BATCH, seed=7), repeat=2 * REPEATS, seed=9
-    )
+    kl, rec = terms(on_fixed_weights(kind))
     want_kl, want_rec = reference_loss_terms(kind)
-    assert_same_mean(kl, want_kl.expand(2), "kl (bits per dimension)")
+    batch = [Count(BATCH, f"the batch of {BATCH}")]
+    assert_same_mean(kl, want_kl.expand(2), "kl (bits per dimension)", counts=batch)
     assert_random(rec, "rec")
     assert_same_mean(
-        rec, want_rec, "rec, the batch mean of -log p(x|z) with z ~ q(z|x), in bits per dimension"
+        rec,
+        want_rec,
+        "rec, the batch mean of -log p(x|z) with z ~ q(z|x), in bits per dimension",
+        counts=batch,
     )
 
 
-@functools.cache
+@refcache.cached
 def reference_gradient() -> torch.Tensor:
     """(REF_GRAD_REPEATS, 4) gradients of a one-sample negative ELBO (bits per dimension) with
     respect to the encoder's last bias, diagonal decoder."""
@@ -197,6 +244,16 @@ def reference_gradient() -> torch.Tensor:
         (g,) = torch.autograd.grad(nelbo.mean() * BITS, bias)
         grads.append(g)
     return torch.stack(grads)
+
+
+@functools.cache
+def kl_only_gradient() -> torch.Tensor:
+    """(4,) the gradient of the KL term alone (bits per dimension) w.r.t. the encoder's last
+    bias: what nelbo's gradient averages to when z carries no gradient."""
+    model, x = reference("diagonal", calibrated_state("diagonal")), points(BATCH, seed=10)
+    bias = dict(model.named_parameters())[f"{ENC_LAST}.bias"]
+    (g,) = torch.autograd.grad(exact_kl(*model.encode(x)).mean() * BITS, bias)
+    return g.double()
 
 
 @pytest.mark.item("5.2")
@@ -222,10 +279,13 @@ def test_loss_gradient(sandbox):
     assert_same_mean(
         got,
         reference_gradient(),
-        "the gradient of nelbo with respect to the "
-        "encoder's last bias (means, then log-variances): draw z = mu + "
-        "exp(log_var / 2) * eps so that the decoder term's gradient reaches the "
-        "encoder",
+        "the gradient of nelbo with respect to the encoder's last bias (means, then log-variances)",
+        counts=[Count(BATCH, f"the batch of {BATCH}")],
+        known={
+            "that is the KL term's gradient alone, as when z carries no gradient: draw "
+            "z = mu + exp(log_var / 2) * eps (not .sample() or .detach()) so that the decoder "
+            "term's gradient reaches the encoder": kl_only_gradient
+        },
     )
 
 
@@ -248,7 +308,13 @@ def iwae_call(
         seed=seed,
         patches=harness.TRUSTED_DECODERS,
     )
-    (got,) = outputs(result, 1, f"VAE2D.iwae_loss(x, {m})")
+    (got,) = outputs(
+        result,
+        1,
+        f"VAE2D.iwae_loss(x, {m})",
+        nonfinite="exp of the log-weights overflowed or underflowed; compute the log of their "
+        "mean stably (torch.logsumexp minus log m, or subtract the largest log w before exp)",
+    )
     check_shape(got[0], (len(x),), f"iwae_loss(x, {m}) (one value per example)")
     return got
 
@@ -267,16 +333,15 @@ def test_iwae_exact_when_q_is_the_prior(sandbox, kind):
         assert_close(
             got,
             expected.expand_as(got),
-            f"iwae_loss(x, {m}) where every importance "
-            "weight equals p(x|z) = p(x): -log p(x) in bits per dimension, computed "
-            "stably (subtract the largest log-weight before exp) and with the 1/m of "
-            "the mean",
+            f"iwae_loss(x, {m}) where every importance weight equals p(x|z) = p(x): -log p(x) "
+            "in bits per dimension",
             rtol=1e-5,
             atol=1e-5,
+            counts=[Count(m, f"the {m} samples", log_sign=-BITS)],
         )
 
 
-@functools.cache
+@refcache.cached
 def reference_iwae(m: int) -> torch.Tensor:
     """(REF_REPEATS, BATCH) negative IWAE bounds (bits per dimension), diagonal decoder."""
     model, x = reference("diagonal", calibrated_state("diagonal")), points(BATCH, seed=15)
@@ -315,4 +380,5 @@ def test_iwae_expectation(sandbox, m):
         f"iwae_loss(x, {m}), -log (1/m) sum_k p(x, z_k) / "
         "q(z_k|x) with z_1 .. z_m ~ q(z|x) drawn independently, in bits per "
         "dimension, averaged over calls",
+        counts=[Count(m, f"the {m} samples", log_sign=-BITS)],
     )

@@ -24,6 +24,7 @@ class Entry:
     old: str  # exact text of the reference solution, occurring once in `file`
     new: str  # what the student wrote instead
     why: str  # what the student got wrong, or why the variant is still correct
+    only: str = ""  # for a bug, the start of the one test's name that may lose points, if set
 
 
 # ------------------------------------------------------------------ texts of the reference solution
@@ -101,8 +102,8 @@ SS_PAIRS = (
 )
 
 
-def bug(id: str, item: str, file: str, old: str, new: str, why: str) -> Entry:
-    return Entry(id, item, file, old, new, why)
+def bug(id: str, item: str, file: str, old: str, new: str, why: str, only: str = "") -> Entry:
+    return Entry(id, item, file, old, new, why, only)
 
 
 def variant(id: str, file: str, old: str, new: str, why: str) -> Entry:
@@ -235,6 +236,14 @@ VAE_ELBO_BUGS = [
         VAE_KL,
         "        kl = ut.kl_normal(m, v, pm, pv).sum()  # total KL of the batch\n",
         "Sums the KL over the batch while rec is averaged: kl must be a batch mean.",
+    ),
+    bug(
+        "vae-elbo-summed-over-batch",
+        "1.2",
+        VAE,
+        ELBO_RETURN,
+        "        return nelbo.sum(), kl.sum(), rec.sum()\n",
+        "Sums the bound and its terms over the batch instead of averaging them.",
     ),
     bug(
         "vae-nelbo-kl-minus-rec",
@@ -415,6 +424,17 @@ GMVAE_IWAE_BUGS = [
         "Takes log-mean-exp over the batch dim of the (iw, batch) weights, not over samples.",
     ),
     bug(
+        "gmvae-iwae-terms-per-example",
+        "3.4",
+        GMVAE,
+        IW_RETURN,
+        "        kl, rec = (log_qz - log_pz).reshape(iw, -1), -log_px_z.reshape(iw, -1)\n"
+        "        return niwae, kl.mean(0), rec.mean(0)  # (batch,) each\n",
+        "Returns kl and rec per image, averaged over the samples only; niwae is right, so only "
+        "the test of kl and rec may lose points (a real submission's pattern).",
+        only="kl and rec are the averages",
+    ),
+    bug(
         "gmvae-iwae-z-pre-detached",
         "3.4",
         GMVAE,
@@ -484,6 +504,17 @@ SSVAE_BUGS = [
         SS_WEIGHTS,
         "        weights = y_prob.reshape(self.y_dim, batch)  # (10, batch)\n",
         "Reshapes q(y|x) from (batch, 10) to (10, batch) instead of transposing it.",
+    ),
+    bug(
+        "ssvae-soft-label-rec",
+        "4.2",
+        SSVAE,
+        SS_REC,
+        "        m_soft, v_soft = self.enc(x, y_prob)  # q(y|x) fed in as a soft label\n"
+        "        z_soft = ut.sample_gaussian(m_soft, v_soft)\n"
+        "        rec = -ut.log_bernoulli_with_logits(x, self.dec(z_soft, y_prob))  # (batch,)\n",
+        "Feeds the soft q(y|x) as the label and averages rec without the q(y|x) weights: close "
+        "to right only where the classifier is confident (a real submission's pattern).",
     ),
     bug(
         "ssvae-z-detached",
@@ -682,6 +713,39 @@ VARIANTS = [
 # them only when the environment sets CATALOGUE=all, to keep the CI run within its time budget.
 
 MORE_BUGS = [
+    bug(
+        "gmvae-elbo-summed-over-batch",
+        "2.1",
+        GMVAE,
+        ELBO_RETURN,
+        "        return nelbo.sum(), kl.sum(), rec.sum()\n",
+        "Sums the bound and its terms over the batch instead of averaging them.",
+    ),
+    bug(
+        "vae-iwae-summed-over-batch",
+        "3.2",
+        VAE,
+        NIWAE,
+        "        niwae = -ut.log_mean_exp(log_w, dim=0).sum()\n",
+        "Sums the per-image bounds over the batch instead of averaging them.",
+    ),
+    bug(
+        "gmvae-iwae-summed-over-batch",
+        "3.4",
+        GMVAE,
+        NIWAE + IW_RETURN,
+        "        niwae = -ut.log_mean_exp(log_w, dim=0).sum()\n"
+        "        return niwae, (log_qz - log_pz).sum() / iw, -log_px_z.sum() / iw\n",
+        "Sums the bound and its terms over the batch (averaging over the samples only).",
+    ),
+    bug(
+        "ssvae-summed-over-batch",
+        "4.2",
+        SSVAE,
+        SS_RETURN,
+        "        return nelbo.sum(), kl_z.sum(), kl_y.sum(), rec.sum()\n",
+        "Sums the bound and its terms over the batch instead of averaging them.",
+    ),
     bug(
         "sample-log-variance",
         "1.1",

@@ -279,6 +279,24 @@ Q1_BUGS = [
         "Seeds inside the function: every call returns the same estimate.",
     ),
     bug(
+        "kl-mc-distributions-sample",
+        "1.5",
+        Q1,
+        MC_Z,
+        "    z = torch.distributions.Normal(mu_q, torch.exp(0.5 * logvar_q)).sample()\n",
+        "Draws z with torch.distributions' sample(), not rsample(): the right value, but no "
+        "gradient reaches mu_q and logvar_q through z (a real submission's pattern).",
+    ),
+    bug(
+        "kl-mc-torch-normal",
+        "1.5",
+        Q1,
+        MC_Z,
+        "    z = torch.normal(mu_q, torch.exp(0.5 * logvar_q))\n",
+        "Draws z with torch.normal(mu, std), which passes no gradient to mu and std (a real "
+        "submission's pattern).",
+    ),
+    bug(
         "kl-mc-analytic",
         "1.5",
         Q1,
@@ -801,6 +819,14 @@ PART5_BUGS = [
         LOSS_Z,
         "        z = mu + torch.exp(log_var) * torch.randn_like(mu)\n",
         "Scales the noise by the variance instead of the standard deviation.",
+    ),
+    bug(
+        "loss-sum-over-batch",
+        "5.2",
+        VAE2D,
+        LOSS_RETURN,
+        "        return (rec + kl).sum() * to_bits, kl.sum() * to_bits, rec.sum() * to_bits\n",
+        "Sums the three terms over the batch instead of averaging them.",
     ),
     bug(
         "loss-z-is-the-mean",
