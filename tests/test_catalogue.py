@@ -9,6 +9,7 @@ Each entry is graded once per session on the quick tier, in a pool of two spawne
 reads its result, so that a failure names the entry and shows the grader's table.
 """
 
+import importlib
 import multiprocessing
 import os
 import tempfile
@@ -18,22 +19,36 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
-from catalogue import hw_svhn, hw_vae
-from catalogue.hw_gmvae_iwae_ssvae import BUGS, MORE_BUGS, MORE_VARIANTS, VARIANTS, Entry
+from catalogue.hw_gmvae_iwae_ssvae import Entry
 from submissions import HW, StaleEdit, build, scores_by_item
 
+from grader import homeworks
+
 PROCESSES = 2  # the CI machine has two cores; each grading also runs a worker subprocess
-if os.environ.get("CATALOGUE") == "all":  # the further entries, beyond CI's time budget
-    BUGS, VARIANTS = BUGS + MORE_BUGS, VARIANTS + MORE_VARIANTS
-ENTRIES = {e.id: e for e in BUGS + VARIANTS}
-# further homeworks; their entries' ids are "HW:ID"
-CATALOGUES = {"hw_vae": hw_vae, "hw_svhn": hw_svhn}
-FULL_MARKS = {HW: 55, **{hw: c.FULL_MARKS for hw, c in CATALOGUES.items()}}
-ENTRIES.update({f"{hw}:{e.id}": e for hw, c in CATALOGUES.items() for e in c.BUGS + c.VARIANTS})
-BUG_IDS = [e.id for e in BUGS] + [f"{hw}:{e.id}" for hw, c in CATALOGUES.items() for e in c.BUGS]
-VARIANT_IDS = [e.id for e in VARIANTS] + [
-    f"{hw}:{e.id}" for hw, c in CATALOGUES.items() for e in c.VARIANTS
-]
+# tests/catalogue/<hw>.py for every homework of the registry; CATALOGUE=all adds each one's
+# further entries (MORE_BUGS, MORE_VARIANTS), beyond CI's time budget
+CATALOGUES = {hw: importlib.import_module(f"catalogue.{hw}") for hw in homeworks.HOMEWORKS}
+EVERYTHING = os.environ.get("CATALOGUE") == "all"
+
+
+def entries(hw: str, kind: str) -> list[Entry]:
+    """The BUGS or VARIANTS (kind) of a homework's catalogue, with MORE_* under CATALOGUE=all."""
+    module = CATALOGUES[hw]
+    return list(getattr(module, kind)) + (
+        list(getattr(module, f"MORE_{kind}", ())) if EVERYTHING else []
+    )
+
+
+def entry_id(hw: str, entry: Entry) -> str:
+    """hw_gmvae_iwae_ssvae's entries keep their plain ids; others are prefixed 'HW:'."""
+    return entry.id if hw == HW else f"{hw}:{entry.id}"
+
+
+ENTRIES = {
+    entry_id(hw, e): e for hw in CATALOGUES for k in ("BUGS", "VARIANTS") for e in entries(hw, k)
+}
+BUG_IDS = [entry_id(hw, e) for hw in CATALOGUES for e in entries(hw, "BUGS")]
+VARIANT_IDS = [entry_id(hw, e) for hw in CATALOGUES for e in entries(hw, "VARIANTS")]
 
 
 def homework_of(entry_id: str) -> str:
@@ -127,5 +142,5 @@ def test_variant_earns_full_marks(graded, entry_id):
     result = graded[entry_id]
     scores = scores_of(result)
     got, top = (sum(s[i] for s in scores.values()) for i in (0, 1))
-    full = FULL_MARKS[homework_of(entry_id)]
+    full = homeworks.get(homework_of(entry_id)).total("quick")
     assert got == top == full, f"{entry_id} lost points\n{result['table']}"

@@ -3,20 +3,16 @@ each written as one text replacement in the reference solution's student files.
 
 Data only, in the format of catalogue/hw_gmvae_iwae_ssvae.py: tests/test_catalogue.py builds
 and grades every entry. A bug must cost points on `item` and on no other item; a variant must
-keep all 18 points. The quick tier's training check needs the SVHN subset: where the grader
-does not find it (the catalogue grades without --data-root), that test is skipped and the
-homework is worth 17.5 points.
+keep all the quick tier's points (grader/homeworks.py), the training check on the SVHN subset
+included (the catalogue grades with the data sets of $VAECOURSE_DATA).
 """
 
 from catalogue.hw_gmvae_iwae_ssvae import Entry, bug, variant
-from coursekit.data import data_root
 
 FSVAE = "codebase/models/fsvae.py"
 FLOW = "svhn_vae/flow.py"
 LOGISTIC = "svhn_vae/logistic.py"
 Q3 = "q3_solution.py"
-SUBSET = "SVHN/svhn_train_first1083_X_nhwc_uint8.npy"
-FULL_MARKS = 18 if (data_root() / SUBSET).is_file() else 17.5
 
 # ------------------------------------------------------------------ texts of the reference solution
 
@@ -551,4 +547,4 @@ VARIANTS = [
     ),
 ]
 
-__all__ = ["BUGS", "FULL_MARKS", "VARIANTS", "Entry"]
+__all__ = ["BUGS", "VARIANTS", "Entry"]

@@ -3,14 +3,13 @@ each written as one text replacement in the reference solution's student files.
 
 Data only, in the format of catalogue/hw_gmvae_iwae_ssvae.py: tests/test_catalogue.py builds
 and grades every entry. A bug must cost points on `item` and on no other item; a variant must
-keep all FULL_MARKS points.
+keep all the quick tier's points (grader/homeworks.py).
 """
 
 from catalogue.hw_gmvae_iwae_ssvae import Entry, bug, variant
 
 Q1 = "q1_solution.py"
 Q2 = "q2_solution.py"
-FULL_MARKS = 43  # Problems 1-2 (28) and the autograded items of Parts 4 (6) and 5 (9)
 
 # ------------------------------------------------------------------ texts of the reference solution
 
@@ -547,7 +546,7 @@ VARIANTS = [
     ),
 ]
 
-__all__ = ["BUGS", "FULL_MARKS", "VARIANTS", "Entry"]
+__all__ = ["BUGS", "VARIANTS", "Entry"]
 
 # ============================================================= Parts 4 and 5 (conv_vae, vae2d)
 
