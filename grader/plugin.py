@@ -25,6 +25,12 @@ def grading(request: pytest.FixtureRequest) -> "Context":
     return request.config.stash[CONTEXT]
 
 
+@pytest.fixture(scope="session")
+def sandbox(grading: "Context") -> Sandbox:
+    """The worker process that runs the submission."""
+    return grading.sandbox
+
+
 class StudentCodeError(Exception):
     """The student's code raised, hung or crashed; `status` says which."""
 

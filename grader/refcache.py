@@ -64,10 +64,15 @@ def store(hw: str) -> Store:
 
 
 def fingerprint(hw: str) -> str:
-    """sha256 of what the stored values can depend on: grader/<hw>/ (but the cache itself),
-    the reference solution's Python files, and torch's major.minor version."""
+    """sha256 of what the stored values can depend on: grader/<hw>/ (but the cache itself and
+    the full tier's calibration), the reference solution's Python files, and torch's
+    major.minor version."""
     homework = homeworks.get(hw)
-    files = [p for p in homework.tests.rglob("*") if p.name != CACHE_NAME]
+    files = [
+        p
+        for p in homework.tests.rglob("*")
+        if p.name != CACHE_NAME and "calibration" not in p.relative_to(homework.tests).parts
+    ]
     files += list(homework.solution.rglob("*.py"))
     digest = hashlib.sha256(".".join(torch.__version__.split(".")[:2]).encode())
     for path in sorted(p for p in files if p.is_file() and "__pycache__" not in p.parts):

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 class TestResult:
     """One graded check. `output` is shown to the student; `instructor_output` is not."""
 
+    __test__ = False  # a result, not a test class for pytest to collect
+
     name: str
     max_score: float
     score: float

@@ -6,13 +6,8 @@ from grader.hw_gmvae_iwae_ssvae import harness
 
 
 @pytest.fixture(scope="session")
-def sandbox(grading):
-    """The worker process that runs the submission."""
-    return grading.sandbox
-
-
-@pytest.fixture(scope="session")
 def weights() -> dict:
+    """kind -> the shipped trained weights of the VAE, GMVAE and SSVAE, as float32."""
     return {kind: harness.load_weights(kind) for kind in harness.MODELS}
 
 
@@ -20,11 +15,3 @@ def weights() -> dict:
 def images():
     """(50, 784) binary digits sampled from the trained reference VAE."""
     return harness.synthetic_images()
-
-
-@pytest.fixture(scope="session")
-def ref_utils():
-    from grader import reference
-
-    (ut,) = reference.load(harness.HW, "codebase.utils")
-    return ut

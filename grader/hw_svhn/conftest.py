@@ -4,12 +4,6 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def sandbox(grading):
-    """The worker process that runs the submission."""
-    return grading.sandbox
-
-
-@pytest.fixture(scope="session")
 def svhn_subset(grading):
     """(1083, 32, 32, 3) uint8: the course's SVHN subset, from --data-root or the usual places.
 
