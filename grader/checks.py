@@ -15,6 +15,7 @@ from grader.messages import CallResult
 
 
 def fail(message: str):
+    """Fail the running test with `message`, the text the student reads."""
     raise AssertionError(message)
 
 
@@ -69,11 +70,13 @@ def batch_means(values: torch.Tensor, name: str) -> torch.Tensor:
 
 
 def check_shape(t: torch.Tensor, shape: tuple, what: str) -> None:
+    """Fail unless `t` has shape `shape`; the message names `what` and both shapes."""
     if tuple(t.shape) != tuple(shape):
         fail(f"{what} has shape {tuple(t.shape)}; expected {tuple(shape)}")
 
 
 def check_finite(t: torch.Tensor, what: str, remedy: str = "") -> None:
+    """Fail if `t` holds a NaN or an infinity: how many, the first and where, and `remedy`."""
     bad = ~torch.isfinite(t)
     if bad.any():
         idx = tuple(bad.nonzero()[0].tolist())
@@ -152,6 +155,7 @@ def diagnose(
 
 
 def with_diagnosis(message: str, diagnosis: str) -> str:
+    """`message`, followed by `diagnosis` (a known slip and its remedy) if any."""
     return f"{message}; {diagnosis}" if diagnosis else message
 
 

@@ -46,6 +46,7 @@ def load_weights(kind: str) -> dict:
 
 
 def reference_model(kind: str, state: dict):
+    """The reference model of `kind` (from solutions/), built as MODELS says, holding `state`."""
     module, cls, kwargs = MODELS[kind]
     (mod,) = reference.load(HW, module)
     model = getattr(mod, cls)(**kwargs)

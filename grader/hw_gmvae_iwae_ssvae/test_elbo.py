@@ -55,6 +55,8 @@ def reference(kind: str):
 
 
 def student(sandbox, kind, weights, images, repeat=REPEATS, grad=None, seed=11):
+    """The reply and (nelbo, kl, rec), each (repeat, ...): nelbo checked to be one number
+    per call, kl and rec as returned (`batch_means` checks them where they are used)."""
     result = harness.model_call(
         sandbox,
         kind,
@@ -126,6 +128,8 @@ def test_elbo_rec(sampled, kind):
 
 @refcache.cached
 def reference_gradients(kind: str, params: tuple) -> dict:
+    """Reference gradients of nelbo w.r.t. `params` over REF_GRAD_REPEATS calls:
+    (REF_GRAD_REPEATS, k) projections per parameter (see harness.project)."""
     model = harness.reference_model(kind, harness.load_weights(kind))
     return harness.reference_grads(
         model, "negative_elbo_bound", (harness.synthetic_images(),), list(params), REF_GRAD_REPEATS

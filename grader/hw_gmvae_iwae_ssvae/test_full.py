@@ -32,6 +32,7 @@ class Bands(dict):
 
 @pytest.fixture(scope="session")
 def band_table() -> dict:
+    """kind -> {number: band} from calibration/bands.json (see `Bands`)."""
     if not bands.BANDS.exists():
         pytest.fail("calibration/bands.json is missing: python -m grader.hw_gmvae_iwae_ssvae.bands")
     return Bands(json.loads(bands.BANDS.read_text()))
@@ -39,6 +40,7 @@ def band_table() -> dict:
 
 @pytest.fixture(scope="session")
 def mnist(grading):
+    """The homework's MNIST tensors, loaded by the reference utils (no MNIST: the test fails)."""
     try:
         return protocol.mnist(grading.data_root)
     except FileNotFoundError as exc:
@@ -98,6 +100,8 @@ def trained(request, grading, mnist):
 
 
 def train_and_evaluate(sandbox: Sandbox, kind: str, data) -> dict:
+    """Train the student's `kind` in `sandbox` with the provided loop and the handout's
+    schedule, then evaluate its weights with the reference code: number -> value."""
     module, cls, kwargs, iters, y_status = protocol.MODELS[kind]
     request = Train(
         loop="codebase.train:train",

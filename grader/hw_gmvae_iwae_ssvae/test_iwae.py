@@ -26,6 +26,7 @@ PARTS, PART_REPEATS = (10, 40), 10  # PLAN[1]'s 50 images split in two, for the 
 
 
 def per_kind(points: int):
+    """Parametrize over the two models, each with its own handout item, worth `points`."""
     return pytest.mark.parametrize(
         "kind",
         [
@@ -49,6 +50,8 @@ def z_blind(state: dict) -> dict:
 
 @refcache.cached
 def reference(kind: str, iw: int, blind: bool = False) -> list[torch.Tensor]:
+    """Reference (niwae, kl, rec) of `kind` with `iw` samples, each (REF_FACTOR repeat,),
+    on PLAN[iw]'s images, or on BLIND's for the decoder that ignores z (`z_blind`)."""
     state = harness.load_weights(kind)
     model = harness.reference_model(kind, z_blind(state) if blind else state)
     n, repeat = BLIND if blind else PLAN[iw]
@@ -164,6 +167,8 @@ def grad_params(kind: str) -> tuple:
 
 @refcache.cached
 def reference_gradients(kind: str) -> dict:
+    """Reference gradients of niwae (iw=10) w.r.t. grad_params(kind) over REF_GRAD_REPEATS
+    calls: (REF_GRAD_REPEATS, k) projections per parameter (see harness.project)."""
     model = harness.reference_model(kind, harness.load_weights(kind))
     x = harness.synthetic_images()[:GRAD_IMAGES]
     return harness.reference_grads(

@@ -194,6 +194,8 @@ def soft_label_rec() -> torch.Tensor:
 
 @refcache.cached
 def reference_gradients() -> dict:
+    """Reference gradients of nelbo w.r.t. GRAD_PARAMS over REF_GRAD_REPEATS calls:
+    (REF_GRAD_REPEATS, k) projections per parameter (see harness.project)."""
     model = harness.reference_model("ssvae", harness.load_weights("ssvae"))
     return harness.reference_grads(
         model,

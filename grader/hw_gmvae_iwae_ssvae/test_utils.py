@@ -15,6 +15,7 @@ ROWS = 20000
 
 
 def gaussian_inputs(rows: int = ROWS, dtype=torch.float32):
+    """m, v: (rows, 5) each, every row MEANS and VARIANCES, as `dtype`."""
     return MEANS.repeat(rows, 1).to(dtype), VARIANCES.repeat(rows, 1).to(dtype)
 
 
@@ -104,6 +105,7 @@ def test_sample_gaussian_fresh_noise(sandbox):
 
 
 def random_gaussian(shape, dtype=torch.float64, seed=0):
+    """x, m, v of `shape` drawn from `seed`: x ~ N(0, 4), m ~ N(0, 1), v ~ U(0.05, 3.05)."""
     gen = torch.Generator().manual_seed(seed)
     x = torch.randn(shape, generator=gen, dtype=dtype) * 2
     m = torch.randn(shape, generator=gen, dtype=dtype)
@@ -112,6 +114,8 @@ def random_gaussian(shape, dtype=torch.float64, seed=0):
 
 
 def expected_log_normal(x, m, v):
+    """log N(x; m, diag v) summed over the last dimension, by torch.distributions:
+    the broadcast shape of x, m and v without its last dimension."""
     return torch.distributions.Normal(m, v.sqrt()).log_prob(x).sum(-1)
 
 
@@ -155,6 +159,8 @@ def test_log_normal_extreme_variances(sandbox):
 
 
 def expected_mixture(z, m, v):
+    """(batch,) log of the uniform mixture of the k Gaussians m, v ((1 or batch), k, d)
+    at z (batch, d)."""
     per_component = expected_log_normal(z.unsqueeze(1), m, v)  # (batch, k)
     return torch.logsumexp(per_component, dim=1) - math.log(m.shape[1])
 

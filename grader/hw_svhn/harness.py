@@ -103,6 +103,7 @@ def fsvae_weights() -> dict:
 
 
 def reference_fsvae(state: dict):
+    """The reference FSVAE (from solutions/) holding `state`."""
     (module,) = reference.load(HW, FSVAE[0])
     model = module.FSVAE()
     model.load_state_dict(state)
@@ -161,6 +162,7 @@ def flow_state(channels: int, hidden: int, seed: int, out_gain: float = 6.0) -> 
 
 
 def reference_flow(channels: int, hidden: int, state: dict):
+    """The reference AutoregressiveFlowPrior(channels, hidden) holding `state`."""
     (flow,) = reference.load(HW, "svhn_vae.flow")
     prior = flow.AutoregressiveFlowPrior(channels, hidden=hidden)
     prior.load_state_dict(state)

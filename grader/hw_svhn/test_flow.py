@@ -24,6 +24,7 @@ PIXELCNN = "svhn_vae.flow:ShallowPixelCNN"
 
 
 def raster(position: int, width: int) -> str:
+    """'(row r, column c)' of raster position `position` in a map `width` wide."""
     return f"(row {position // width}, column {position % width})"
 
 
@@ -39,6 +40,8 @@ def expected_layer_pattern(mask_type: str, k: int, h: int, w: int) -> torch.Tens
 
 
 def compare_patterns(got: torch.Tensor, want: torch.Tensor, width: int, what: str) -> None:
+    """Fail at the first [input, output] entry where the (H W, H W) dependency patterns
+    `got` and `want` differ, naming both positions (raster order, `width` wide)."""
     extra, missing = got & ~want, want & ~got
     if extra.any():
         p, q = extra.nonzero()[0].tolist()
@@ -59,6 +62,8 @@ def compare_patterns(got: torch.Tensor, want: torch.Tensor, width: int, what: st
 
 
 def layer_pattern(sandbox, mask_type: str, k: int, size: int = 6) -> torch.Tensor:
+    """(size^2, size^2) dependencies of the student's MaskedConv2d(mask_type, 2 -> 3
+    channels, k x k) on a (2, size, size) map (see harness.dependencies)."""
     shape = (2, size, size)
     kwargs = {"mask_type": mask_type, "in_channels": 2, "out_channels": 3, "kernel_size": k}
     init = Init(LAYER, kwargs, harness.mask_layer_state(2, 3, k, seed=k))
@@ -69,6 +74,8 @@ def layer_pattern(sandbox, mask_type: str, k: int, size: int = 6) -> torch.Tenso
 
 
 def check_masked_conv(sandbox, mask_type: str) -> None:
+    """Fail unless the student's type-`mask_type` MaskedConv2d sees exactly its masked
+    window, for kernels of 3 and 5 on a 6 x 6 map."""
     for k in (3, 5):
         got = layer_pattern(sandbox, mask_type, k)
         compare_patterns(
@@ -95,6 +102,7 @@ def test_masked_conv_type_b(sandbox):
 
 @functools.cache
 def pixelcnn_state() -> dict:
+    """Weights of ShallowPixelCNN(2, 4, hidden=8): PyTorch's initialisation, seed 5."""
     (flow,) = reference.load(harness.HW, "svhn_vae.flow")
     torch.manual_seed(5)
     net = flow.ShallowPixelCNN(2, 4, hidden=8)
@@ -132,15 +140,19 @@ HIDDEN = 16
 
 @functools.cache
 def state(shape: tuple) -> dict:
+    """Weights of the flow prior for latents of `shape` (C, H, W), seeded by the shape."""
     return harness.flow_state(shape[0], HIDDEN, seed=shape[0] + shape[1])
 
 
 def latents(shape: tuple, n: int, seed: int) -> torch.Tensor:
+    """(n, *shape) latents drawn from `seed`, N(0, 1.5^2) per entry."""
     gen = torch.Generator().manual_seed(seed)
     return torch.randn(n, *shape, generator=gen) * 1.5
 
 
 def student_flow(sandbox, method: str, shape: tuple, z: torch.Tensor, count: int, grad=None):
+    """The reply and the `count` outputs of one call of the student's
+    AutoregressiveFlowPrior.<method>(z) on state(shape), as returned."""
     result = harness.flow_call(sandbox, method, shape[0], HIDDEN, state(shape), z, grad=grad)
     return result, [o[0] for o in outputs(result, count, f"AutoregressiveFlowPrior.{method}")]
 

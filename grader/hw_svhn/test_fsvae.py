@@ -39,6 +39,7 @@ COUNTS = [Count(BATCH, f"the batch of {BATCH} images"), Count(3072, "the 3072 pi
 
 
 def images():
+    """(BATCH, 3072) synthetic SVHN images and (BATCH, 10) one-hot labels."""
     return harness.synthetic_svhn(BATCH)
 
 

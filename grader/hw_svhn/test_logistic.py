@@ -19,11 +19,14 @@ TAIL_SLACK = 0.5  # nats allowed below that, for approximations such as PixelCNN
 
 
 def reference_log_prob(x: torch.Tensor, params: torch.Tensor) -> torch.Tensor:
+    """The reference's log P(x) (computed in float64, returned as float32), shaped as the
+    8-bit values x, under the mixtures `params` (x's shape, 3 k)."""
     (logistic,) = reference.load(harness.HW, "svhn_vae.logistic")
     return logistic.discretized_logistic_mixture_log_prob(x.double(), params.double()).float()
 
 
 def student(sandbox, x, params) -> torch.Tensor:
+    """The student's log P(x) of one call, checked to have the shape of x."""
     (got,) = outputs(harness.logistic_call(sandbox, x, params), 1, WHAT)
     check_shape(got[0], x.shape, f"{WHAT}(x, params) for x of shape {tuple(x.shape)}")
     return got[0]

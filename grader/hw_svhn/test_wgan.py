@@ -26,6 +26,7 @@ BATCH = 24  # not 32: a (batch, 1) t broadcast against unflattened images must f
 
 
 def images(n: int, seed: int) -> torch.Tensor:
+    """(n, 3, 32, 32) images of uniform noise in [-1, 1], drawn from `seed`."""
     gen = torch.Generator().manual_seed(seed)
     return torch.rand(n, 3, 32, 32, generator=gen) * 2 - 1
 
@@ -45,17 +46,21 @@ def loss_call(sandbox, name: str, state: dict, *args, grad: Grad | None = None) 
 
 
 def value(result: dict, name: str) -> torch.Tensor:
+    """The (repeats,) values of the student's loss `name`, one number per call."""
     (got,) = outputs(result, 1, name, scalars=True)
     return got
 
 
 def expected_critic_loss(state: dict, real, fake, lp_coeff: float, grad_norm: float):
+    """0-dim critic loss of the affine critic `state`, whose gradient norm is `grad_norm`
+    everywhere: -(E T(real) - E T(fake)) + lp_coeff max(grad_norm - 1, 0)^2."""
     scores = wgan.critic_forward(state, real).mean() - wgan.critic_forward(state, fake).mean()
     return -scores + lp_coeff * max(grad_norm - 1, 0.0) ** 2
 
 
 @functools.cache
 def affine(grad_norm: float) -> dict:
+    """Weights that make the Critic affine on [-1, 1]^3072 with gradient norm `grad_norm`."""
     return wgan.affine_critic_state(grad_norm, seed=int(grad_norm * 10))
 
 
@@ -83,6 +88,8 @@ def test_critic_loss_value(sandbox):
 
 
 def expected_critic_gradient(real, fake, lp_coeff: float) -> dict:
+    """parameter of PARAMS -> the gradient of the critic loss on affine(2.0), the
+    penalty's path through the critic's input gradient included."""
     state = {k: v.clone().requires_grad_(True) for k, v in affine(2.0).items()}
     x = torch.zeros(1, 3072, requires_grad=True)  # the critic is affine: any point will do
     (g,) = torch.autograd.grad(wgan.critic_forward(state, x).sum(), x, create_graph=True)

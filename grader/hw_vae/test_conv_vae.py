@@ -280,6 +280,7 @@ def statistics(x: torch.Tensor) -> torch.Tensor:
 
 @refcache.cached
 def reference_statistics() -> torch.Tensor:
+    """(REF_SAMPLES, 11) statistics of the calibrated reference's decoder means at z ~ N(0, I)."""
     model = reference(calibrated_state(), 0.3)
     z = torch.randn(REF_SAMPLES, KWARGS["latent_dim"], generator=torch.Generator().manual_seed(14))
     with torch.no_grad():

@@ -29,6 +29,7 @@ ABOVE_ELBO_SLACK = 0.5  # nats: the Monte-Carlo noise of both averages, with a w
 
 @pytest.fixture(scope="session")
 def band() -> dict:
+    """The calibrated band of item 1.7's log-likelihood (mean, sd, low, high)."""
     if not calibrate.BANDS.exists():
         pytest.fail(
             "grader/hw_vae/calibration/bands.json is missing: "
@@ -39,6 +40,7 @@ def band() -> dict:
 
 @pytest.fixture(scope="session")
 def data(grading):
+    """The fixed binarized MNIST splits, read by the reference loader (none: the test fails)."""
     try:
         return protocol.splits(grading.data_root)
     except FileNotFoundError as exc:

@@ -38,6 +38,7 @@ def gaussian_params(shape, seed: int, dtype=torch.float64) -> list[torch.Tensor]
 
 
 def normal(mu: torch.Tensor, logvar: torch.Tensor) -> Normal:
+    """N(mu, exp(logvar)) in float64, logvar a log-variance."""
     return Normal(mu.double(), (0.5 * logvar.double()).exp())
 
 
@@ -51,6 +52,7 @@ def expected_kl(mu_q, logvar_q, mu_p, logvar_p) -> torch.Tensor:
 
 
 def bernoulli_inputs(shape, seed: int, dtype=torch.float64):
+    """mu in [0.02, 0.98] and binary targets, 1 with probability 0.4, of `shape` each."""
     gen = torch.Generator().manual_seed(seed)
     mu = torch.rand(shape, generator=gen, dtype=dtype) * 0.96 + 0.02  # in [0.02, 0.98]
     target = torch.bernoulli(torch.full(shape, 0.4, dtype=dtype), generator=gen)
@@ -58,6 +60,8 @@ def bernoulli_inputs(shape, seed: int, dtype=torch.float64):
 
 
 def expected_bernoulli(mu, target) -> torch.Tensor:
+    """(batch,) log Bern(target; mu) summed over every non-batch dimension, by
+    torch.distributions."""
     log_p = Bernoulli(probs=mu.double()).log_prob(target.double())
     return log_p.reshape(log_p.shape[0], -1).sum(1)
 
@@ -127,6 +131,8 @@ def test_bernoulli_saturated(sandbox):
 
 
 def expected_normal(mu, logvar, z) -> torch.Tensor:
+    """(batch,) log N(z; mu, exp(logvar)) summed over every non-batch dimension, by
+    torch.distributions."""
     log_p = normal(mu, logvar).log_prob(z.double())
     return log_p.reshape(log_p.shape[0], -1).sum(1)
 
@@ -191,6 +197,7 @@ def test_normal_extreme_logvar(sandbox):
 
 
 def expected_lme(y: torch.Tensor) -> torch.Tensor:
+    """(rows,) log (1/K) sum_k exp(y_k) of y (rows, K), in float64."""
     y = y.double()
     return torch.logsumexp(y, dim=1) - math.log(y.shape[1])
 

@@ -49,6 +49,7 @@ def hellinger(x, y, t_fn) -> torch.Tensor:
 
 
 def wasserstein(x, y, t_fn) -> torch.Tensor:
+    """E_P[T(x)] - E_Q[T(y)]."""
     return t_fn(x).mean() - t_fn(y).mean()
 
 
@@ -56,11 +57,14 @@ OBJECTIVES = {"vf_squared_hellinger": hellinger, "vf_wasserstein_distance": wass
 
 
 def student_value(result: dict, name: str) -> torch.Tensor:
+    """The (repeats,) values of the student's objective `name`, one number per call."""
     (values,) = outputs(result, 1, name, scalars=True)
     return values
 
 
 def check_objective(sandbox, name: str) -> None:
+    """Fail unless the student's objective `name` equals its formula (OBJECTIVES) on every
+    batch of `batches`, for the critic of VF_STATE."""
     for what, (x, y) in batches().items():
         got = student_value(critic_call(sandbox, name, VF_STATE, x, y), name)
         with torch.no_grad():
@@ -76,6 +80,8 @@ def check_objective(sandbox, name: str) -> None:
 
 
 def check_objective_gradient(sandbox, name: str) -> None:
+    """Fail unless the student's objective `name` is differentiable and its gradient with
+    respect to each of PARAMS equals that of the formula, by autograd."""
     x, y = batches()["x ~ p, y ~ q with theta = 0.7"]
     grad = Grad(output=0, params=tuple(PARAMS))
     run = critic_call(sandbox, name, VF_STATE, x, y, grad=grad).runs[0]
@@ -268,6 +274,8 @@ def test_lp_reg_t_per_pair(sandbox):
 
 @refcache.cached
 def lp_expected_grad() -> torch.Tensor:
+    """The gradient of E_t lp_reg (by quadrature) on lp_pairs(1) with respect to the
+    critic's last weight, of that weight's shape."""
     state = {k: v.clone().requires_grad_(True) for k, v in LP_STATE.items()}
     x, y = lp_pairs(1)
     penalty = penalty_per_node(x, y, critic(state), create_graph=True).mean()

@@ -51,6 +51,8 @@ def decoder_log_prob(kind: str, x: torch.Tensor, mu: torch.Tensor, log_var: torc
 
 
 def blind_decoder_log_prob(kind: str, x: torch.Tensor) -> torch.Tensor:
+    """(batch,) log p(x|z) of x (batch, 2) under the `kind` decoder of blind_state, the
+    same whatever z."""
     bias = blind_state(kind, [0.0] * 4)[f"{DEC_LAST}.bias"]
     mu, log_var = bias[:2].expand(len(x), 2), bias[2:].expand(len(x), -1)
     return decoder_log_prob(kind, x, mu, log_var)
@@ -112,6 +114,9 @@ def loss_call(
     seed: int = 0,
     grad=None,
 ) -> tuple[dict, list[torch.Tensor]]:
+    """The reply and (nelbo, kl, rec), each (repeat, ...), of the student's VAE2D.loss(x)
+    on `state` with the trusted decoder likelihoods: nelbo checked to be one number per
+    call, kl and rec as returned (see `terms`)."""
     result = harness.model_call(
         sandbox,
         harness.VAE2D,
