@@ -78,10 +78,17 @@ def _parse_marker(item: pytest.Item, name: str, default, allowed=None):
 class GradingPlugin:
     """Registered by grader.run; collects a TestResult for every graded test."""
 
-    def __init__(self, context: Context):
+    def __init__(self, context: Context, preflight: tuple | None = None):
         self.context = context
         self.results: list[TestResult] = []
+        self.notes: list[str] = []  # about the submission as a whole (the preflight's)
         self._by_id: dict[str, TestResult] = {}
+        self._preflight = preflight  # (modules, fallbacks, timeout) of Sandbox.preflight
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Before the first test: import the student's modules once (Sandbox.preflight)."""
+        if self._preflight is not None:
+            self.notes.extend(self.context.sandbox.preflight(*self._preflight))
 
     def pytest_configure(self, config: pytest.Config) -> None:
         """Register the graded markers and hand the hidden tests this run's Context."""

@@ -9,7 +9,6 @@ import traceback
 from pathlib import Path
 
 import pytest
-import torch
 
 from grader import homeworks
 from grader import plugin as plugin_module
@@ -56,7 +55,6 @@ def main(
     results also list the homework's public checks (check.py), worth 0 points, always visible.
     """
     hw = homeworks.get(homework)
-    torch.set_num_threads(TRUSTED_THREADS)
     result = GradingResult(hw.name, tier, partial=bool(pytest_args))
     start, workdir = time.time(), Path(tempfile.mkdtemp(prefix="grade-"))
     sandbox, plugin = None, None
@@ -65,9 +63,14 @@ def main(
         result.notes.extend(staged.notes)
         limits = Limits(threads=threads, timeout=timeout, aliases=hw.aliases)
         sandbox = Sandbox(staged.tree, limits, hw.student_files)
-        result.notes.extend(sandbox.preflight(hw.modules, hw.fallbacks, timeout))
-        plugin = GradingPlugin(Context(hw.name, tier, staged, sandbox, data_root, visibility))
+        sandbox.start()  # the worker imports torch while this process does the same
+        import torch  # noqa: PLC0415 - after the worker started: both import torch at once
+
+        torch.set_num_threads(TRUSTED_THREADS)
+        context = Context(hw.name, tier, staged, sandbox, data_root, visibility)
+        plugin = GradingPlugin(context, preflight=(hw.modules, hw.fallbacks, timeout))
         run_pytest(hw.tests, plugin, pytest_args, verbose)
+        result.notes.extend(plugin.notes)
         if public_checks:
             result.public = run_public_checks(sandbox, timeout)
     except SubmissionProblem as exc:

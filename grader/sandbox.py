@@ -151,6 +151,8 @@ class Sandbox:
         self.limits = limits or Limits()
         self.student_files = tuple(student_files)  # where a traceback points the student
         self.notes: list[str] = []  # what calls reported about the submission, once each
+        self._processes: list[Path] | None = None  # the running worker's /proc entries
+        self._answered = False  # whether the running worker has answered a request yet
         self.proc: subprocess.Popen | None = None
         self.broken: dict[str, Outcome] = {}  # module -> how its import hung or crashed
         self.substitutes: dict[str, str] = {}  # broken module -> trusted stand-in
@@ -193,6 +195,7 @@ class Sandbox:
 
     def start(self) -> None:
         """Start a worker with the limits, its two pipes and its log."""
+        self._processes, self._answered = None, False
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
         if self.log_path.exists() and self.log_path.stat().st_size > MAX_LOG_BYTES:
@@ -309,6 +312,7 @@ class Sandbox:
             self.kill()
             size = exc.args[0] >> 20
             return _unusable(f"the result is {size} MB: return only what was asked")
+        self._answered = payload is not None
         if payload is None:
             held = self.memory_mb()
             self.kill()
@@ -432,8 +436,12 @@ class Sandbox:
     def queued_seconds(self) -> float:
         """Seconds the worker has spent ready to run but waiting for a free core (the kernel's
         run_delay of its busiest process), 0 where the kernel does not say."""
+        if self._processes is None:  # found once the worker has answered: it forks no more
+            session = self._session()
+            if self._answered:
+                self._processes = session
         delays = [0]
-        for entry in self._session():
+        for entry in self._processes if self._processes is not None else session:
             try:
                 delays.append(int((entry / "schedstat").read_text().split()[1]))
             except (OSError, ValueError, IndexError):

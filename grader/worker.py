@@ -497,7 +497,8 @@ class GlobalState:
         torch.set_default_dtype(self.dtype)
         torch.set_num_threads(self.threads)
         torch.set_grad_enabled(True)
-        torch.use_deterministic_algorithms(self.deterministic)
+        if torch.are_deterministic_algorithms_enabled() != self.deterministic:
+            torch.use_deterministic_algorithms(self.deterministic)  # imports inductor: 1 s
         warnings.filters[:] = self.filters
 
 

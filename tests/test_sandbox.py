@@ -2,6 +2,7 @@
 so a busy machine does not turn a pass into a timeout, while hangs still time out."""
 
 import multiprocessing
+import os
 import time
 
 import pytest
@@ -29,6 +30,9 @@ def nap(seconds):
 
 
 def burn(stop_at: float) -> None:
+    """Spin until `stop_at`, in a session of its own: the kernel may share the cores between
+    sessions (autogroup) first, and the worker runs in its own session too."""
+    os.setsid()
     while time.time() < stop_at:
         pass
 
