@@ -355,35 +355,10 @@ def _run(batch: Batch, todo: list, found: dict, fps: dict, jobs: int) -> tuple[d
         bar.close()
 
 
-def main(
-    homework: str,
-    submissions: Path,
-    *,
-    out: Path | None = None,
-    csv_path: Path | None = None,
-    jobs: int | None = None,
-    tier: str = "quick",
-    threads: int = 1,
-    timeout: float = 60.0,
-    data_root: str | None = None,
-    only: list[str] | None = None,
-    force: bool = False,
-    shard: tuple[int, int] | None = None,
-) -> int:
-    """`python -m grader batch`: grade_all, then a summary on stderr. Returns 0 when every
-    student was graded, 1 if a grading failed, 130 if interrupted (rerun to resume)."""
-    options = dict(
-        out=out,
-        csv_path=csv_path,
-        jobs=jobs,
-        tier=tier,
-        threads=threads,
-        timeout=timeout,
-        data_root=data_root,
-        only=only,
-        force=force,
-        shard=shard,
-    )
+def main(homework: str, submissions: Path, **options) -> int:
+    """`python -m grader batch`: grade_all(homework, submissions, **options), then a summary on
+    stderr. Returns 0 when every student was graded, 1 if a grading failed, 130 if interrupted
+    (rerun to resume)."""
     main_thread = threading.current_thread() is threading.main_thread()
     if main_thread:  # `kill` stops the batch as cleanly as Ctrl-C
         previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
@@ -395,7 +370,7 @@ def main(
     finally:
         if main_thread:
             signal.signal(signal.SIGTERM, previous)
-    failed = summary(rows, only, shard)
+    failed = summary(rows, options.get("only"), options.get("shard"))
     return 130 if not finished else 1 if failed else 0
 
 

@@ -130,7 +130,7 @@ def _add_grade(sub) -> None:
 
 
 def _add_batch(sub) -> None:
-    d = _defaults(batch.main)
+    d = _defaults(batch.grade_all)
     p = sub.add_parser(
         "batch",
         help="grade every submission of a folder, in parallel and resumably",
