@@ -13,6 +13,7 @@ from grader.checks import (
     batch_means,
     outputs,
 )
+from grader.messages import CallResult, Run
 
 
 def draws(mean, sd: float, n: int, seed: int) -> torch.Tensor:
@@ -157,10 +158,11 @@ def test_batch_mean_contract(reduce):
 
 def test_outputs_judges_only_the_named_scalars():
     """Does outputs(..., scalars=(0,)) accept per-example kl and rec, and batch_means fail them?"""
-    runs = [{"outputs": [torch.tensor(1.0), torch.ones(5), torch.ones(5)]} for _ in range(3)]
-    niwae, kl, rec = outputs({"runs": runs}, 3, "bound", scalars=(0,))
+    run = Run(outputs=(torch.tensor(1.0), torch.ones(5), torch.ones(5)), inputs_changed=(False,))
+    result = CallResult(runs=(run,) * 3)
+    niwae, kl, rec = outputs(result, 3, "bound", scalars=(0,))
     assert niwae.shape == (3,) and kl.shape == (3, 5)
     with pytest.raises(AssertionError, match=r"kl has shape \(5,\): return a 0-dim tensor"):
         batch_means(kl, "kl")
     with pytest.raises(AssertionError, match="output 1 of bound has shape"):
-        outputs({"runs": runs}, 3, "bound", scalars=True)
+        outputs(result, 3, "bound", scalars=True)

@@ -157,6 +157,7 @@ def test_worker_imports_submission_as_codebase_itself(tmp_path, aliases):
     submission.models.nns` give the very modules codebase.utils and codebase.models.nns (one
     object per file, so that helpers patched by identity reach them); without, is the import
     refused?"""
+    from grader.messages import Import
     from grader.sandbox import Limits, Sandbox
 
     folder = tmp_path / "sub" / "src" / "submission" / "models"
@@ -171,11 +172,11 @@ def test_worker_imports_submission_as_codebase_itself(tmp_path, aliases):
     staged = stage(GMVAE, tmp_path / "sub", tmp_path / "work")
     sandbox = Sandbox(staged.tree, Limits(timeout=60, aliases=aliases))
     try:
-        reply = sandbox.call({"op": "import", "modules": ["codebase.models.vae"]})
+        reply = sandbox.call(Import(("codebase.models.vae",)))
     finally:
         sandbox.close()
-    errors = reply.result["errors"]
+    errors = reply.result.errors
     if aliases:
         assert errors == {}, errors
     else:
-        assert "No module named 'submission'" in errors["codebase.models.vae"]["message"]
+        assert "No module named 'submission'" in errors["codebase.models.vae"].message
