@@ -28,6 +28,7 @@ SECRETS = (ROOT / "grader", ROOT / "solutions", ROOT / "tests")
 NOBODY = 65534  # the unprivileged user the worker becomes when the grader runs as root
 MAX_REPLY_BYTES = 512 * 2**20  # a reply holds tensors of a few MB; refuse to buffer more
 MAX_LOG_BYTES = 8 * 2**20  # the worker's log is started afresh when a restart finds it larger
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 POLL_SECONDS = 0.5  # how often a waiting call looks at how long its worker has been queued
 WALL_FACTOR = 10  # no call waits more than this many times its timeout, however busy the cores
 SIGNALS = {  # why the kernel killed a worker, in the student's terms
@@ -151,8 +152,6 @@ class Sandbox:
         self.limits = limits or Limits()
         self.student_files = tuple(student_files)  # where a traceback points the student
         self.notes: list[str] = []  # what calls reported about the submission, once each
-        self._processes: list[Path] | None = None  # the running worker's /proc entries
-        self._answered = False  # whether the running worker has answered a request yet
         self.proc: subprocess.Popen | None = None
         self.broken: dict[str, Outcome] = {}  # module -> how its import hung or crashed
         self.substitutes: dict[str, str] = {}  # broken module -> trusted stand-in
@@ -195,7 +194,6 @@ class Sandbox:
 
     def start(self) -> None:
         """Start a worker with the limits, its two pipes and its log."""
-        self._processes, self._answered = None, False
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
         if self.log_path.exists() and self.log_path.stat().st_size > MAX_LOG_BYTES:
@@ -312,7 +310,6 @@ class Sandbox:
             self.kill()
             size = exc.args[0] >> 20
             return _unusable(f"the result is {size} MB: return only what was asked")
-        self._answered = payload is not None
         if payload is None:
             held = self.memory_mb()
             self.kill()
@@ -358,15 +355,21 @@ class Sandbox:
 
         A call is charged its wall time minus the time its worker spent queued for a core, so
         a busy machine (a batch, other gradings) does not turn a pass into a timeout, while a
-        worker that sleeps or waits forever is still charged; WALL_FACTOR x timeout of wall
-        time ends any call.
+        worker that sleeps or waits forever is still charged; but never less than the CPU time
+        its processes used, per torch thread it was given, so that processes it started itself
+        (a fork bomb keeps every one of them queued) cannot stretch its time either.
+        WALL_FACTOR x timeout of wall time ends any call.
         """
-        start, queued = time.monotonic(), self.queued_seconds()
+        start = time.monotonic()
+        queued, cpu = self.usage()
 
         def wait() -> bool:
             while True:
                 elapsed = time.monotonic() - start
-                charged = elapsed - (self.queued_seconds() - queued)
+                now_queued, now_cpu = self.usage()
+                charged = max(
+                    elapsed - (now_queued - queued), (now_cpu - cpu) / self.limits.threads
+                )
                 left = min(timeout - charged, WALL_FACTOR * timeout - elapsed)
                 if left <= 0:
                     return False
@@ -433,20 +436,20 @@ class Sandbox:
                 continue
         return total_kb >> 10
 
-    def queued_seconds(self) -> float:
-        """Seconds the worker has spent ready to run but waiting for a free core (the kernel's
-        run_delay of its busiest process), 0 where the kernel does not say."""
-        if self._processes is None:  # found once the worker has answered: it forks no more
-            session = self._session()
-            if self._answered:
-                self._processes = session
-        delays = [0]
-        for entry in self._processes if self._processes is not None else session:
+    def usage(self) -> tuple[float, float]:
+        """(queued, cpu) seconds of the worker's session: the kernel's run_delay of its busiest
+        process (time ready to run but waiting for a free core) and the CPU time of all its
+        processes, children they reaped included; 0 where the kernel does not say. The
+        session is looked up afresh each time: a call may start processes."""
+        delays, ticks = [0], 0
+        for entry in self._session():
             try:
                 delays.append(int((entry / "schedstat").read_text().split()[1]))
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                ticks += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
             except (OSError, ValueError, IndexError):
                 continue
-        return max(delays) / 1e9
+        return max(delays) / 1e9, ticks / CLOCK_TICKS
 
     def kill(self) -> None:
         """Kill the worker and everything it started, and close the pipes."""

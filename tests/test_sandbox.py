@@ -26,6 +26,19 @@ def spin(seconds):
 
 def nap(seconds):
     time.sleep(seconds)
+
+
+def crowd(children):
+    """Start `children` processes that spin forever (libc's fork, past Python's hooks), and
+    spin too: every process of the worker's session is queued most of the time."""
+    import ctypes
+
+    libc = ctypes.CDLL(None)
+    for _ in range(int(children)):
+        if libc.fork() == 0:
+            break
+    while True:
+        pass
 '''
 
 
@@ -85,3 +98,13 @@ def test_an_endless_loop_times_out(sandbox):
     outcome, _ = call(sandbox, "spin", 10**6, 3)
     assert outcome.status == "timeout"
     assert call(sandbox, "spin", 0.1, 30)[0].ok
+
+
+def test_processes_a_call_starts_do_not_stretch_its_timeout(sandbox):
+    """A call that starts 16 spinning processes keeps each of them queued most of the time:
+    is it still stopped about when its processes have used its 3 s of CPU time, not after
+    WALL_FACTOR x 3 s (before, it was charged only its queued-free wall time, 2/17 of it)?"""
+    assert call(sandbox, "spin", 0.1, 30)[0].ok
+    outcome, wall = call(sandbox, "crowd", 16, 3)
+    assert outcome.status == "timeout", outcome
+    assert wall < 12, f"a call that crowds the cores ran {wall:.1f} s against a 3 s timeout"
