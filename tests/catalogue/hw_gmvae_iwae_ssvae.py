@@ -982,3 +982,33 @@ MORE_VARIANTS = [
         "Draws the iw samples one at a time in a loop: slower, but the same bound.",
     ),
 ]
+
+# Graded only with CATALOGUE=all, to keep CI's catalogue run short: in CI, every hidden test that
+# any bug of this catalogue fails is still failed by at least three bugs of BUGS (or by all of
+# them, where fewer fail it). Chosen greedily from one grading of every bug (the failed tests
+# per bug); the real-world patterns of the blind-spot work stay in CI whatever the count.
+LATER = {
+    "gmvae-iwae-log-mean-exp-over-batch",
+    "gmvae-iwae-standard-normal-prior",
+    "gmvae-iwae-z-pre-detached",
+    "gmvae-kl-against-standard-normal",
+    "gmvae-kl-z-detached",
+    "gmvae-mixture-summed",
+    "gmvae-z-pre-detached",
+    "mixture-unstable-exp-log",
+    "ssvae-labels-repeat-not-interleave",
+    "ssvae-q-detached",
+    "ssvae-uniform-weights",
+    "ssvae-z-detached",
+    "vae-iwae-analytic-kl-in-weights",
+    "vae-iwae-log-sum-exp",
+    "vae-iwae-reshape-batch-major",
+    "vae-iwae-sample-before-duplicate",
+    "vae-iwae-z-detached",
+    "vae-nelbo-kl-minus-rec",
+    "vae-returns-wrong-order",
+    "vae-z-detached",
+    "vae-z-is-mean",
+}
+MORE_BUGS = MORE_BUGS + [e for e in BUGS if e.id in LATER]
+BUGS = [e for e in BUGS if e.id not in LATER]

@@ -548,3 +548,30 @@ VARIANTS = [
 ]
 
 __all__ = ["BUGS", "VARIANTS", "Entry"]
+
+# Graded only with CATALOGUE=all, to keep CI's catalogue run short: in CI, every hidden test that
+# any bug of this catalogue fails is still failed by at least three bugs of BUGS (or by all of
+# them, where fewer fail it). Chosen greedily from one grading of every bug (the failed tests
+# per bug); the real-world patterns of the blind-spot work stay in CI whatever the count.
+LATER = {
+    "critic-loss-fixed-coefficient",
+    "critic-loss-real-fake-swapped",
+    "critic-loss-sign",
+    "flow-eps-times-sigma",
+    "flow-logdet-sign",
+    "flow-mean-over-entries",
+    "flow-no-log-2pi",
+    "flow-params-detached",
+    "fsvae-squared-error-only",
+    "fsvae-std-for-variance",
+    "fsvae-variance-one",
+    "fsvae-z-detached",
+    "fsvae-z-is-mean",
+    "logistic-bin-width-256",
+    "logistic-naive-difference",
+    "mask-a-includes-centre",
+    "mask-b-excludes-centre",
+    "mask-transposed",
+}
+MORE_BUGS = [e for e in BUGS if e.id in LATER]
+BUGS = [e for e in BUGS if e.id not in LATER]

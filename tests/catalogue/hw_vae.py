@@ -975,3 +975,45 @@ PART45_VARIANTS = [
 
 BUGS = BUGS + PART4_BUGS + PART5_BUGS
 VARIANTS = VARIANTS + PART45_VARIANTS
+
+# Graded only with CATALOGUE=all, to keep CI's catalogue run short: in CI, every hidden test that
+# any bug of this catalogue fails is still failed by at least three bugs of BUGS (or by all of
+# them, where fewer fail it). Chosen greedily from one grading of every bug (the failed tests
+# per bug); the real-world patterns of the blind-spot work stay in CI whatever the count.
+LATER = {
+    "bernoulli-logits",
+    "bernoulli-no-clamp",
+    "bernoulli-no-flatten",
+    "conv-bernoulli-likelihood",
+    "conv-hard-coded-std",
+    "conv-kl-no-minus-one",
+    "conv-log-std-as-log-variance",
+    "conv-no-normalising-constant",
+    "conv-sample-without-rsample",
+    "conv-terms-swapped",
+    "conv-z-is-the-mean",
+    "diagonal-no-log-2pi",
+    "hellinger-conjugate-of-raw-critic",
+    "hellinger-detached",
+    "iwae-mean-of-log-weights",
+    "iwae-one-sample-repeated",
+    "iwae-without-prior-and-posterior",
+    "kl-no-minus-one",
+    "log-mean-exp-global-max",
+    "loss-bits-not-per-dimension",
+    "loss-detached-z",
+    "loss-variance-as-std",
+    "loss-z-is-the-mean",
+    "lp-at-x-only",
+    "lp-no-create-graph",
+    "lp-one-t-per-batch",
+    "lp-squared-norm",
+    "lp-t-normal",
+    "normal-no-flatten",
+    "normal-no-log-2pi",
+    "sample-adds-decoder-noise",
+    "sample-uniform-z",
+    "scalar-no-squeeze",
+}
+MORE_BUGS = [e for e in BUGS if e.id in LATER]
+BUGS = [e for e in BUGS if e.id not in LATER]
