@@ -213,6 +213,7 @@ from _grader_messages import (  # noqa: E402 - read into memory by isolate(), se
     PingResult,
     ProtocolError,
     Reply,
+    Request,
     Run,
     SelfCheck,
     SelfCheckResult,
@@ -723,13 +724,17 @@ def _student_frame(frames: list):
     return None
 
 
-def answer(data: bytes) -> Reply:
-    """The reply to one request frame: its result, or the error that replaced it."""
+def parse(data: bytes) -> Request | Reply:
+    """The request of one frame, or the error reply that a malformed one gets."""
     try:
-        request = decode_request(load_payload(data))
+        return decode_request(load_payload(data))
     except (ProtocolError, RuntimeError, EOFError, ValueError) as exc:  # a grader bug
         message = f"the grader sent a malformed request: {exc}"
         return Reply(ok=False, error=ErrorInfo("ProtocolError", message, origin="grader"))
+
+
+def answer(request: Request) -> Reply:
+    """The reply to one request: its result, or the error that replaced it."""
     state = GLOBAL["state"]
     state.restore()  # whatever an earlier request left changed
     try:
@@ -780,8 +785,11 @@ class AliasFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 def serve(fd_in: int, fd_out: int) -> None:
     """Answer requests until the grader closes the channel."""
     while (data := read_frame(fd_in)) is not None:
-        reply = answer(data)
+        request = parse(data)
+        del data  # a Train request carries a data set: its frame is not kept while it trains
+        reply = request if isinstance(request, Reply) else answer(request)
         write_frame(fd_out, encode(Reply(reply.ok, reply.result, reply.error, STATE["tainted"])))
+        del request, reply  # nor kept while the next one is read
 
 
 def main() -> None:
