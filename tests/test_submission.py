@@ -138,6 +138,23 @@ def test_damaged_zip_is_called_damaged(tmp_path):
         read_files(tmp_path / "empty.zip")
 
 
+def test_a_zip_inside_the_submitted_folder_is_graded(tmp_path):
+    """Does a folder holding hw2.zip (an upload that Gradescope kept zipped, beside a notes
+    file) grade the zip's files, name the path inside the zip, and let a file outside the zip
+    at the exact path win?"""
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("my notes\n")
+    zip_with(folder / "hw2.zip", [("my_hw2/codebase/models/vae.py", REAL)])
+    staged = stage(GMVAE, folder, tmp_path / "work")
+    assert (staged.tree / "codebase/models/vae.py").read_bytes() == REAL
+    assert staged.found["codebase/models/vae.py"] == "hw2.zip/my_hw2/codebase/models/vae.py"
+    (folder / "codebase/models").mkdir(parents=True)
+    (folder / "codebase/models/vae.py").write_bytes(b"# outside the zip\n")
+    staged = stage(GMVAE, folder, tmp_path / "work2")
+    assert staged.found["codebase/models/vae.py"] == "codebase/models/vae.py"
+
+
 def test_zip_with_a_stale_stub_grades_the_real_file(tmp_path):
     """Graded end to end, does a zip with backup/q1_solution.py (the stub) listed first earn
     full marks on Problem 1 and say which file it graded?"""
